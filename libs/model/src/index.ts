@@ -1,0 +1,2 @@
+// Public API of @tunefleet/model. Other projects import only from here.
+export * from './trainable.ts';

@@ -1,0 +1,40 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * A batch as the model consumes it: plain typed arrays, row-major `[batchSize, seqLength]`.
+ * `libs/data` produces the same shape (structurally) without importing this lib.
+ */
+export interface ModelBatch {
+  readonly batchSize: number;
+  readonly seqLength: number;
+  readonly inputIds: Int32Array; // [batch, seq]
+  readonly attentionMask: Int32Array; // [batch, seq], 1 = real token, 0 = padding
+  readonly tokenTypeIds: Int32Array; // [batch, seq]
+  /**
+   * Sequence classification: `[batch]` class ids. Token classification / masked LM: `[batch, seq]`
+   * ids, with -100 where no loss is taken (Hugging Face's ignore_index).
+   */
+  readonly labels?: Int32Array;
+}
+
+export type ModelTask = 'sequence-classification' | 'token-classification' | 'masked-lm';
+
+/** What the Trainer needs from a model, and nothing more. */
+export interface TrainableModel {
+  readonly task: ModelTask;
+  /** Trainable parameters keyed by their Hugging Face checkpoint names, in a fixed order. */
+  readonly parameters: ReadonlyMap<string, tf.Variable>;
+  /**
+   * Logits: `[batch, numLabels]` for sequence classification, `[batch, seq, numLabels]` for token
+   * classification, `[batch, seq, vocab]` for masked LM. `training` turns dropout on;
+   * `dropoutSeed` makes dropout masks reproducible.
+   */
+  forward(batch: ModelBatch, options: { training: boolean; dropoutSeed?: number }): tf.Tensor;
+  /** Mean cross-entropy over the labelled positions (ignore_index -100), as Hugging Face computes it. */
+  loss(logits: tf.Tensor, batch: ModelBatch): tf.Scalar;
+  /** Whether a parameter takes weight decay (false for biases and LayerNorm weights). */
+  isDecayed(name: string): boolean;
+  /** Writes config.json and model.safetensors (F32) into `dir`. */
+  save(dir: string, extraConfig?: Record<string, unknown>): Promise<void>;
+  dispose(): void;
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run over every project; each lib keeps its *.spec.ts files beside the code.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'compute', root: 'libs/compute', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'model', root: 'libs/model', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'tokenizer', root: 'libs/tokenizer', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'data', root: 'libs/data', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'trainer', root: 'libs/trainer', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'comm', root: 'libs/comm', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'proto', root: 'libs/proto', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'native-kernels', root: 'libs/native-kernels', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'cli', root: 'apps/cli', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'e2e', root: 'test', include: ['**/*.spec.ts'] } },
+    ],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
