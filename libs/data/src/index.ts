@@ -1,1 +1,33 @@
-export const placeholder = 'data';
+/**
+ * @tunefleet/data: datasets on disk -> examples -> token ids -> batches for the Trainer.
+ *
+ * Reading (every bad row is reported as `file:line: reason`; by default one DataError with code
+ * DATA_INVALID_ROWS lists them all, with `skipBadRows: true` they are dropped and returned):
+ * - `readExamples(file, options)`  CSV / TSV / JSONL text (or text pair) classification examples.
+ * - `readConll(file, options)`     `token<TAB>tag` sentences for token classification.
+ * - `readTextLines(file)`          prediction input, one text per line.
+ *
+ * Labels: `buildLabelMap(labels)` (integer-like labels sort numerically, others as strings) or
+ * `labelMapFrom(config.label2id)`; both give `{ label2id, id2label }` as config.json stores them.
+ *
+ * Batching: `encodeExamples(examples, tokenizer, { maxLength, padId })` tokenizes once into an
+ * `EncodedDataset`; `dataset.batch(indices)` collates any subset (a rank's shard too) with dynamic
+ * padding into a `ModelBatch`-shaped `EncodedBatch`; `batchesForEpoch` / `batchIndicesForEpoch`
+ * order an epoch with the deterministic `permutation(n, seed, epoch)`. `dataset.batches(options)`
+ * makes an `EncodedDataset` a trainer `BatchSource` as it is.
+ * Token classification: `encodeTaggedSentences(readConll(...).sentences, tokenizer, options)` labels
+ * the first sub-token of each word (`alignWordLabels`) and -100 elsewhere.
+ * Tokenizers are seen through the structural `BatchTokenizer` / `WordTokenizer` interfaces.
+ */
+export { DataError, formatBadRow, MAX_LISTED_BAD_ROWS, type BadRow, type DataErrorCode } from './data-error.ts';
+export type { DataFormat } from './raw-file.ts';
+export { buildLabelMap, labelMapFrom, labelNames, type LabelMap } from './label-map.ts';
+export { readExamples, type Example, type ExampleSet, type ReadExamplesOptions } from './read-examples.ts';
+export { readConll, type ReadConllOptions, type TaggedSentence, type TaggedSentenceSet } from './read-conll.ts';
+export { readTextLines } from './read-text-lines.ts';
+export { alignWordLabels, IGNORE_INDEX } from './align-word-labels.ts';
+export { permutation } from './permutation.ts';
+export { EncodedDataset, type EncodedBatch, type EncodedRows } from './encoded-dataset.ts';
+export { encodeExamples, type BatchTokenizer, type EncodeOptions } from './encode-examples.ts';
+export { batchesForEpoch, batchIndicesForEpoch, type EpochOptions } from './epoch-batches.ts';
+export { encodeTaggedSentences, type WordTokenizer } from './encode-tagged-sentences.ts';
