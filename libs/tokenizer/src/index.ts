@@ -1,1 +1,6 @@
-export const placeholder = 'tokenizer';
+export { BertTokenizer } from './bert-tokenizer.ts';
+export type { BatchEncoding, EncodeOptions, Encoding } from './encoding.ts';
+export type { SpecialTokens } from './special-tokens.ts';
+export { TokenizerError, type TokenizerErrorCode } from './tokenizer-error.ts';
+export type { BertTokenizerSettings } from './tokenizer-json.ts';
+export { longestFirstLengths } from './truncation.ts';
