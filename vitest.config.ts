@@ -12,6 +12,7 @@ export default defineConfig({
       { test: { name: 'comm', root: 'libs/comm', include: ['src/**/*.spec.ts'] } },
       { test: { name: 'proto', root: 'libs/proto', include: ['src/**/*.spec.ts'] } },
       { test: { name: 'native-kernels', root: 'libs/native-kernels', include: ['src/**/*.spec.ts'] } },
+      { test: { name: 'coordinator', root: 'apps/coordinator', include: ['src/**/*.spec.ts'] } },
       { test: { name: 'cli', root: 'apps/cli', include: ['src/**/*.spec.ts'] } },
       { test: { name: 'e2e', root: 'test', include: ['**/*.spec.ts'] } },
     ],

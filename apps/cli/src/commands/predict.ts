@@ -1,0 +1,62 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { extname } from 'node:path';
+import { encodeExamples, readExamples, readTextLines, type ExampleSet } from '@tunefleet/data';
+import { startBackend } from '../backend.ts';
+import { inferenceTrainer, loadModelDirectory } from '../inference.ts';
+import { CliConfigError } from '../run-config.ts';
+
+export interface PredictOptions {
+  model: string;
+  input: string;
+  output: string;
+  textColumn?: string;
+  textPairColumn?: string;
+  maxSeqLength: number;
+  batchSize: number;
+  backend?: string;
+  threads?: number;
+}
+
+const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.json']);
+
+/** `tunefleet predict`: one JSON object per input row with label, score and logits. */
+export async function runPredict(options: PredictOptions): Promise<number> {
+  await startBackend(options);
+  const { model, tokenizer, labelMap, task } = await loadModelDirectory(options.model);
+  try {
+    if (task !== 'sequence-classification') {
+      throw new CliConfigError(`${options.model}: predict supports sequence-classification models, this one is ${task}`);
+    }
+    const set = await readInput(options);
+    const dataset = encodeExamples(set.examples, tokenizer, { maxLength: options.maxSeqLength, padId: tokenizer.padTokenId });
+    const { logits, shape } = await inferenceTrainer(model, options.batchSize).predict(dataset);
+    const numLabels = shape[shape.length - 1];
+    const out = createWriteStream(options.output);
+    set.examples.forEach((example, row) => {
+      const rowLogits = Array.from(logits.subarray(row * numLabels, (row + 1) * numLabels));
+      const probabilities = softmax(rowLogits);
+      const best = probabilities.indexOf(Math.max(...probabilities));
+      const record = { line: example.line, text: example.text, label: labelMap.id2label[best], score: probabilities[best], logits: rowLogits };
+      out.write(`${JSON.stringify(record)}\n`);
+    });
+    out.end();
+    await once(out, 'finish');
+    process.stderr.write(`wrote ${set.examples.length} predictions to ${options.output}\n`);
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+function readInput(options: PredictOptions): Promise<ExampleSet> {
+  if (!DATA_EXTENSIONS.has(extname(options.input).toLowerCase())) return readTextLines(options.input);
+  return readExamples(options.input, { textColumn: options.textColumn, textPairColumn: options.textPairColumn, labelColumn: null });
+}
+
+function softmax(values: number[]): number[] {
+  const max = Math.max(...values);
+  const exps = values.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
