@@ -1,1 +1,33 @@
-export const placeholder = 'trainer';
+// Public API of @tunefleet/trainer. Other projects import only from here.
+export { TrainerError, TrainingArgumentsError, type ArgumentIssue, type TrainerErrorCode } from './errors.ts';
+export {
+  TrainingArgumentsSchema,
+  parseTrainingArguments,
+  trainingArgumentsToJSON,
+  type TrainingArguments,
+  type TrainingArgumentsInput,
+} from './training-arguments.ts';
+export { NoopGradientSync, type GradientSync } from './gradient-sync.ts';
+export { batchesPerEpoch, type BatchOptions, type BatchSource } from './batch-source.ts';
+export { AdamW, type AdamWOptions, type NamedArray } from './adamw.ts';
+export { clipGradNorm, globalNorm } from './clip-grad-norm.ts';
+export { LrScheduler, getLrLambda, numWarmupSteps, type LrLambda, type LrSchedulerType } from './lr-schedule.ts';
+export {
+  argmaxLastAxis,
+  classificationComputeMetrics,
+  computeClassificationMetrics,
+  type ClassificationMetrics,
+} from './classification-metrics.ts';
+export { planTraining, type TrainingPlan } from './training-plan.ts';
+export { listCheckpoints, loadModelWeights } from './checkpoints.ts';
+export { Trainer } from './trainer.ts';
+export type {
+  ComputeMetrics,
+  EvalPrediction,
+  LogEntry,
+  PredictionOutput,
+  TrainerCallbacks,
+  TrainerOptions,
+  TrainerProgress,
+  TrainOutput,
+} from './trainer-types.ts';

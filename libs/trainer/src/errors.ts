@@ -1,0 +1,45 @@
+/** Stable error codes of @tunefleet/trainer; callers switch on `code`, never on the message. */
+export type TrainerErrorCode =
+  | 'ARGS_INVALID'
+  | 'DATASET_MISSING'
+  | 'DATASET_EMPTY'
+  | 'DATASET_SIZE_MISMATCH'
+  | 'OUTPUT_DIR_NOT_EMPTY'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_INVALID'
+  | 'METRIC_MISSING'
+  | 'LABELS_INVALID';
+
+export class TrainerError extends Error {
+  readonly code: TrainerErrorCode;
+
+  constructor(code: TrainerErrorCode, message: string) {
+    super(message);
+    this.name = 'TrainerError';
+    this.code = code;
+  }
+}
+
+export interface ArgumentIssue {
+  /** snake_case field name, as written in the YAML/CLI input. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Every invalid field of one training-arguments input, reported at once. */
+export class TrainingArgumentsError extends TrainerError {
+  readonly issues: readonly ArgumentIssue[];
+  readonly source: string;
+
+  constructor(source: string, issues: readonly ArgumentIssue[]) {
+    const lines = issues.map((issue) => `  ${issue.field}: ${issue.message}`);
+    super(
+      'ARGS_INVALID',
+      `${source}: ${issues.length} invalid training argument(s):\n${lines.join('\n')}\n` +
+        'Fix these fields; names and meanings follow transformers.TrainingArguments.',
+    );
+    this.name = 'TrainingArgumentsError';
+    this.source = source;
+    this.issues = issues;
+  }
+}
