@@ -21,8 +21,11 @@ export default [
           allow: [],
           depConstraints: [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'scope:compute', onlyDependOnLibsWithTags: [], bannedExternalImports: networkAndCluster },
+            // Apps wire libs; only the CLI (one binary: coordinator, worker, train) may wrap other apps.
+            { sourceTag: 'scope:coordinator', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['type:lib', 'scope:coordinator', 'scope:worker'] },
+            { sourceTag: 'scope:compute', onlyDependOnLibsWithTags: ['scope:compute'], bannedExternalImports: networkAndCluster },
             { sourceTag: 'scope:tokenizer', onlyDependOnLibsWithTags: [], bannedExternalImports: networkAndCluster },
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:compute'], bannedExternalImports: networkAndCluster },
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:tokenizer'], bannedExternalImports: networkAndCluster },

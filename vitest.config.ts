@@ -13,6 +13,7 @@ export default defineConfig({
       { extends: true, test: { name: 'proto', root: 'libs/proto', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'native-kernels', root: 'libs/native-kernels', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'coordinator', root: 'apps/coordinator', include: ['src/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'worker', root: 'apps/worker', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'cli', root: 'apps/cli', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'e2e', root: 'test', include: ['**/*.spec.ts'] } },
     ],

@@ -1,1 +1,12 @@
-export const placeholder = 'compute';
+// Public API of @tunefleet/compute. Other projects import only from here.
+export { BackendError, type BackendErrorCode } from './backend-error.ts';
+export {
+  initBackend,
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendInfo,
+  type InitBackendOptions,
+} from './init-backend.ts';
+export { registerExtraKernel, installExtraKernels } from './kernel-registry.ts';
+export { unsortedSegmentSum, unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum.ts';
+export { registerGradients, GRADIENT_KERNELS } from './gradients/register-gradients.ts';

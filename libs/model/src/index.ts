@@ -1,2 +1,9 @@
 // Public API of @tunefleet/model. Other projects import only from here.
 export * from './trainable.ts';
+export * from './checkpoint/index.ts';
+export * from './config/index.ts';
+export { BertBase, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, type BertModel } from './bert/bert-model.ts';
+export { ARCHITECTURES } from './bert/architectures.ts';
+export { BertModelError, type BertModelErrorCode } from './bert/bert-model-error.ts';
+export { crossEntropy, IGNORE_INDEX } from './bert/cross-entropy.ts';
+export { createModel, getWeights, loadPretrained, loadWeights, type CreateModelOptions, type LoadPretrainedOptions, type LoadReport } from './pretrained.ts';

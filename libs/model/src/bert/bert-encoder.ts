@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig } from '../config/index.ts';
+import type { ModelBatch } from '../trainable.ts';
+import { BertModelError } from './bert-model-error.ts';
+import { dense, dropout, embeddingLookup, extendedAttentionMask, gelu, layerNorm, type DropoutContext } from './ops.ts';
+
+/** Looks a parameter up by its Hugging Face name (`bert.encoder.layer.0.output.dense.weight`). */
+export type ParameterLookup = (name: string) => tf.Tensor;
+
+/**
+ * The BERT encoder (`BertModel` without the pooler) as a pure function of its parameters.
+ * Hidden states stay 2-D `[batch * seq, hidden]` throughout, so every dense layer is one plain matMul.
+ * Returns the last hidden states `[batch * seq, hidden]`.
+ */
+export function bertEncoder(
+  config: BertConfig,
+  p: ParameterLookup,
+  batch: ModelBatch,
+  drop: DropoutContext | undefined,
+): tf.Tensor2D {
+  const { batchSize, seqLength } = batch;
+  checkBatch(config, batch);
+  let hidden = embeddings(config, p, batch, drop); // [batch * seq, hidden]
+  const mask = extendedAttentionMask(batch.attentionMask, batchSize, seqLength); // [batch, 1, 1, seq]
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    hidden = encoderLayer(config, p, `bert.encoder.layer.${i}.`, hidden, mask, batchSize, seqLength, drop, `layer${i}`);
+  }
+  return hidden;
+}
+
+function embeddings(config: BertConfig, p: ParameterLookup, batch: ModelBatch, drop: DropoutContext | undefined): tf.Tensor2D {
+  const { batchSize, seqLength } = batch;
+  const positions = new Int32Array(batchSize * seqLength);
+  for (let i = 0; i < positions.length; i++) positions[i] = i % seqLength;
+  const table = (name: string) => p(`bert.embeddings.${name}.weight`) as tf.Tensor2D;
+  // word + token type + position, in Hugging Face's order (plain adds: some backends lack a fast AddN)
+  const wordsAndTypes = tf.add(
+    embeddingLookup(table('word_embeddings'), batch.inputIds, config.pad_token_id), // [batch * seq, hidden]
+    embeddingLookup(table('token_type_embeddings'), batch.tokenTypeIds),
+  );
+  const sum = tf.add(wordsAndTypes, embeddingLookup(table('position_embeddings'), positions));
+  const normed = layerNorm(sum, ln(p, 'bert.embeddings.LayerNorm.weight'), ln(p, 'bert.embeddings.LayerNorm.bias'), config.layer_norm_eps);
+  return dropout(normed, config.hidden_dropout_prob, drop, 'embeddings') as tf.Tensor2D;
+}
+
+function encoderLayer(
+  config: BertConfig,
+  p: ParameterLookup,
+  prefix: string,
+  hidden: tf.Tensor2D, // [batch * seq, hidden]
+  mask: tf.Tensor4D,
+  batchSize: number,
+  seqLength: number,
+  drop: DropoutContext | undefined,
+  site: string,
+): tf.Tensor2D {
+  const eps = config.layer_norm_eps;
+  const context = selfAttention(config, p, `${prefix}attention.self.`, hidden, mask, batchSize, seqLength, drop, site);
+  const attnOut = dropout(linear(p, `${prefix}attention.output.dense`, context), config.hidden_dropout_prob, drop, `${site}/attn-out`);
+  const attention = layerNorm(
+    tf.add(attnOut, hidden),
+    ln(p, `${prefix}attention.output.LayerNorm.weight`),
+    ln(p, `${prefix}attention.output.LayerNorm.bias`),
+    eps,
+  ) as tf.Tensor2D;
+  const intermediate = gelu(linear(p, `${prefix}intermediate.dense`, attention)) as tf.Tensor2D; // [batch * seq, intermediate]
+  const output = dropout(linear(p, `${prefix}output.dense`, intermediate), config.hidden_dropout_prob, drop, `${site}/out`);
+  return layerNorm(tf.add(output, attention), ln(p, `${prefix}output.LayerNorm.weight`), ln(p, `${prefix}output.LayerNorm.bias`), eps) as tf.Tensor2D;
+}
+
+function selfAttention(
+  config: BertConfig,
+  p: ParameterLookup,
+  prefix: string,
+  hidden: tf.Tensor2D, // [batch * seq, hidden]
+  mask: tf.Tensor4D, // [batch, 1, 1, seq]
+  batchSize: number,
+  seqLength: number,
+  drop: DropoutContext | undefined,
+  site: string,
+): tf.Tensor2D {
+  const heads = config.num_attention_heads;
+  const headDim = config.hidden_size / heads;
+  const bh = batchSize * heads;
+  const split = (x: tf.Tensor, perm: number[], shape: number[]) => tf.reshape(tf.transpose(tf.reshape(x, [batchSize, seqLength, heads, headDim]), perm), shape);
+  // Scaling q before the product is cheaper than scaling the scores and equal up to rounding.
+  const query = tf.mul(linear(p, `${prefix}query`, hidden), 1 / Math.sqrt(headDim));
+  const q = split(query, [0, 2, 1, 3], [bh, seqLength, headDim]) as tf.Tensor3D; // [batch * heads, seq, headDim]
+  const kT = split(linear(p, `${prefix}key`, hidden), [0, 2, 3, 1], [bh, headDim, seqLength]) as tf.Tensor3D; // [batch * heads, headDim, seq]
+  const v = split(linear(p, `${prefix}value`, hidden), [0, 2, 1, 3], [bh, seqLength, headDim]) as tf.Tensor3D; // [batch * heads, seq, headDim]
+  const scores = tf.add(tf.reshape(tf.matMul(q, kT), [batchSize, heads, seqLength, seqLength]), mask); // [batch, heads, seq, seq]
+  const probs = dropout(tf.softmax(scores), config.attention_probs_dropout_prob, drop, `${site}/attn-probs`);
+  const context = tf.matMul(tf.reshape(probs, [bh, seqLength, seqLength]) as tf.Tensor3D, v); // [batch * heads, seq, headDim]
+  const merged = tf.transpose(tf.reshape(context, [batchSize, heads, seqLength, headDim]), [0, 2, 1, 3]); // [batch, seq, heads, headDim]
+  return tf.reshape(merged, [batchSize * seqLength, config.hidden_size]); // [batch * seq, hidden]
+}
+
+/** Pooler: dense + tanh on the first token of every sequence. Returns `[batch, hidden]`. */
+export function bertPooler(p: ParameterLookup, hidden: tf.Tensor2D, batchSize: number, seqLength: number): tf.Tensor2D {
+  const firstTokens = tf.tensor1d(Int32Array.from({ length: batchSize }, (_, b) => b * seqLength), 'int32');
+  const first = tf.gather(hidden, firstTokens); // [batch, hidden]
+  return tf.tanh(linear(p, 'bert.pooler.dense', first));
+}
+
+/** A Linear layer by module name: `${name}.weight` `[out, in]`, `${name}.bias` `[out]`. */
+export function linear(p: ParameterLookup, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  return dense(x, p(`${name}.weight`) as tf.Tensor2D, p(`${name}.bias`) as tf.Tensor1D);
+}
+
+function ln(p: ParameterLookup, name: string): tf.Tensor1D {
+  return p(name) as tf.Tensor1D;
+}
+
+function checkBatch(config: BertConfig, batch: ModelBatch): void {
+  const { batchSize, seqLength } = batch;
+  const size = batchSize * seqLength;
+  for (const [field, array] of [['inputIds', batch.inputIds], ['attentionMask', batch.attentionMask], ['tokenTypeIds', batch.tokenTypeIds]] as const) {
+    if (array.length !== size) {
+      throw new BertModelError('BATCH_SHAPE', `batch.${field} has ${array.length} values, expected batchSize ${batchSize} x seqLength ${seqLength} = ${size}`);
+    }
+  }
+  if (seqLength > config.max_position_embeddings) {
+    throw new BertModelError('BATCH_SHAPE', `seqLength ${seqLength} exceeds max_position_embeddings ${config.max_position_embeddings}`);
+  }
+  checkRange(batch.inputIds, config.vocab_size, 'inputIds', 'vocab_size');
+  checkRange(batch.tokenTypeIds, config.type_vocab_size, 'tokenTypeIds', 'type_vocab_size');
+}
+
+function checkRange(values: Int32Array, limit: number, field: string, limitName: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 || values[i] >= limit) {
+      throw new BertModelError('BATCH_VALUE', `batch.${field}[${i}] = ${values[i]} is outside [0, ${limit}) (${limitName})`);
+    }
+  }
+}

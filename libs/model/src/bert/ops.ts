@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * `x @ weight^T + bias` with `weight` in PyTorch's Linear layout `[out, in]`.
+ * The gradient is written with explicit transposes feeding plain 2-D matMuls: on wasm a matMul
+ * with transposeA/transposeB is several times slower than transpose + plain matMul.
+ */
+export const dense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x2d, w, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]; // [rows, in], [out, in], [out]
+  save([x2d, w]);
+  const value = tf.add(tf.matMul(x2d, tf.transpose(w)), bias); // [rows, out]
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [savedX, savedW] = saved as [tf.Tensor2D, tf.Tensor2D];
+    const dy2d = dy as tf.Tensor2D; // [rows, out]
+    return [
+      tf.matMul(dy2d, savedW), // dx: [rows, in]
+      tf.matMul(tf.transpose(dy2d), savedX), // dW: [out, in]
+      // db: [out]. A ones-row matMul, not sum(dy, 0): wasm reduces axis 0 via a transpose (50x slower).
+      tf.reshape(tf.matMul(tf.ones([1, dy2d.shape[0]]), dy2d), [dy2d.shape[1]]),
+    ];
+  };
+  return { value, gradFunc };
+}) as (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+/** LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm. */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), -1, true);
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), weight), bias);
+}
+
+/** Exact GELU, `0.5 x (1 + erf(x / sqrt 2))`: Hugging Face's "gelu" for BERT. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+/** Where and how dropout runs in one forward pass; `undefined` = evaluation, no dropout. */
+export interface DropoutContext {
+  /** Base of the per-site seeds; each call site adds its own name so masks differ between sites. */
+  readonly seed: number;
+}
+
+/**
+ * Inverted dropout (kept values scaled by 1/(1-rate)), reproducible from `context.seed` and `site`.
+ * The mask is drawn on the host (one multiply on the device instead of tf.dropout's four kernels).
+ */
+export function dropout(x: tf.Tensor, rate: number, context: DropoutContext | undefined, site: string): tf.Tensor {
+  if (context === undefined || rate <= 0) return x;
+  const random = mulberry32(hashSeed(`${context.seed}/${site}`));
+  const scale = 1 / (1 - rate);
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = random() < rate ? 0 : scale;
+  return tf.mul(x, tf.tensor(mask, x.shape));
+}
+
+/** FNV-1a of a string: a 32-bit seed per dropout site. */
+function hashSeed(text: string): number {
+  let hash = 2166136261;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return hash >>> 0;
+}
+
+/** Small, fast seeded PRNG (mulberry32): uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Additive attention mask as Hugging Face builds it: `(1 - mask) * float32 min`, shape
+ * `[batch, 1, 1, seq]` so it broadcasts over heads and query positions.
+ */
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+export function extendedAttentionMask(attentionMask: Int32Array, batchSize: number, seqLength: number): tf.Tensor4D {
+  const values = new Float32Array(attentionMask.length);
+  for (let i = 0; i < values.length; i++) values[i] = attentionMask[i] === 0 ? FLOAT32_MIN : 0;
+  return tf.tensor4d(values, [batchSize, 1, 1, seqLength]);
+}
+
+/**
+ * Embedding lookup `table[ids]` → `[ids.length, dim]`, as `nn.Embedding(padding_idx=...)`: the
+ * `paddingIdx` row is read like any other but never receives a gradient.
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: Int32Array, paddingIdx?: number): tf.Tensor2D {
+  const indices = tf.tensor1d(ids, 'int32');
+  if (paddingIdx === undefined) return tf.gather(table, indices);
+  const lookup = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [weights, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const keep = tf.tensor2d(Float32Array.from(ids, (id) => (id === paddingIdx ? 0 : 1)), [ids.length, 1]); // [n, 1]
+    save([indices, keep]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [savedIndices, savedKeep] = saved as [tf.Tensor1D, tf.Tensor2D];
+      return tf.unsortedSegmentSum(tf.mul(dy, savedKeep), savedIndices, weights.shape[0]); // [vocab, dim]
+    };
+    return { value: tf.gather(weights, indices), gradFunc };
+  });
+  return lookup(table) as tf.Tensor2D;
+}

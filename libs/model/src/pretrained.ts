@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { readSafetensors, validateShapes, type TensorData } from './checkpoint/index.ts';
+import { bertParameterShapes, numLabels, parseBertConfig, readBertConfig, type BertConfig } from './config/index.ts';
+import type { ModelTask } from './trainable.ts';
+import { ARCHITECTURES } from './bert/architectures.ts';
+import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, sameShape, type BertModel } from './bert/bert-model.ts';
+import { BertModelError } from './bert/bert-model-error.ts';
+import { initialParameter, parameterSeed } from './bert/init-weights.ts';
+import { normalizeCheckpointNames } from './bert/checkpoint-names.ts';
+
+export interface CreateModelOptions {
+  /** Seed of the initial weights; the same seed gives the same model. */
+  seed?: number;
+}
+
+/** A freshly initialised model (Hugging Face's `_init_weights`) for `task`. */
+export function createModel(config: BertConfig, task: ModelTask, options: CreateModelOptions = {}): BertModel {
+  const seed = options.seed ?? 42;
+  const initial = new Map<string, tf.Tensor>();
+  [...bertParameterShapes(config, task)].forEach(([name, shape], index) => {
+    initial.set(name, initialParameter(config, name, shape, parameterSeed(seed, index)));
+  });
+  return buildModel(config, task, initial);
+}
+
+export interface LoadPretrainedOptions {
+  task: ModelTask;
+  /** Overrides the checkpoint's label count; names become LABEL_0.. unless id2label is given. */
+  numLabels?: number;
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  /** Seed of the weights that are newly initialised (a missing or resized head). */
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface LoadReport {
+  /** Parameters the checkpoint did not have (the head), freshly initialised. */
+  newlyInitialized: string[];
+  /** Checkpoint tensors the model does not use (e.g. `cls.seq_relationship.*` of a pre-training checkpoint). */
+  unused: string[];
+  /** Head parameters whose checkpoint shape differs (another label count), freshly initialised. */
+  mismatched: string[];
+}
+
+/**
+ * Loads `dir/config.json` and `dir/model.safetensors` as `from_pretrained` does: old gamma/beta
+ * LayerNorm names and checkpoints without the `bert.` prefix are accepted; a missing or resized head
+ * (classifier, pooler, MLM head) is freshly initialised with transformers' warning. Any other missing
+ * weight or shape mismatch is an error naming the tensor.
+ */
+export async function loadPretrained(
+  dir: string,
+  options: LoadPretrainedOptions,
+): Promise<{ model: BertModel; config: BertConfig; report: LoadReport }> {
+  const { task } = options;
+  const log = options.log ?? (() => undefined);
+  const configFile = join(dir, 'config.json');
+  const weightsFile = join(dir, 'model.safetensors');
+  const config = withLabels(await readBertConfig(configFile), options, configFile);
+  const expected = bertParameterShapes(config, task);
+  const { tensors } = await readSafetensors(weightsFile);
+  const { renamed, ignored } = normalizeCheckpointNames(tensors, expected);
+
+  const report: LoadReport = { newlyInitialized: [], unused: [], mismatched: [] };
+  const mismatchLines: string[] = [];
+  for (const [name, shape] of expected) {
+    const found = renamed.get(name);
+    if (found !== undefined && sameShape(found.shape, shape)) continue;
+    if (!isHeadParameter(name)) {
+      if (found === undefined) {
+        throw new BertModelError('MISSING_WEIGHT', `${weightsFile}: tensor "${name}" is missing; the checkpoint does not match config.json (${ARCHITECTURES[task]})`, name);
+      }
+      continue; // shape errors are reported all at once below
+    }
+    if (found === undefined) report.newlyInitialized.push(name);
+    else {
+      report.mismatched.push(name);
+      mismatchLines.push(`- ${name}: found shape [${found.shape.join(', ')}] in the checkpoint and [${shape.join(', ')}] in the model instantiated`);
+    }
+  }
+  const encoderShapes = new Map([...expected].filter(([name]) => !isHeadParameter(name)));
+  validateShapes(renamed, encoderShapes, weightsFile);
+  report.unused = [...renamed.keys()].filter((name) => !expected.has(name) && !ignored.has(name));
+
+  const seed = options.seed ?? 42;
+  const initial = new Map<string, tf.Tensor>();
+  [...expected].forEach(([name, shape], index) => {
+    const fresh = report.newlyInitialized.includes(name) || report.mismatched.includes(name);
+    const data = renamed.get(name);
+    initial.set(name, fresh || data === undefined ? initialParameter(config, name, shape, parameterSeed(seed, index)) : tf.tensor(data.data, shape));
+  });
+  const model = buildModel(config, task, initial);
+  logReport(log, ARCHITECTURES[task], dir, report, mismatchLines);
+  return { model, config, report };
+}
+
+/** Copies host tensors into the model's variables (best-model restore); names and shapes must match exactly. */
+export function loadWeights(model: { readonly parameters: ReadonlyMap<string, tf.Variable> }, tensors: ReadonlyMap<string, TensorData>): void {
+  for (const name of tensors.keys()) {
+    if (!model.parameters.has(name)) throw new BertModelError('UNKNOWN_PARAMETER', `loadWeights: the model has no parameter "${name}"`, name);
+  }
+  for (const [name, variable] of model.parameters) {
+    const data = tensors.get(name);
+    if (data === undefined) throw new BertModelError('MISSING_WEIGHT', `loadWeights: no tensor for parameter "${name}"`, name);
+    if (!sameShape(data.shape, variable.shape)) {
+      throw new BertModelError('SHAPE_MISMATCH', `loadWeights: "${name}" is [${data.shape.join(', ')}], the parameter is [${variable.shape.join(', ')}]`, name);
+    }
+  }
+  for (const [name, variable] of model.parameters) {
+    const data = tensors.get(name)!;
+    tf.tidy(() => variable.assign(tf.tensor(data.data, data.shape)));
+  }
+}
+
+export { getWeights } from './bert/save-model.ts';
+
+function buildModel(config: BertConfig, task: ModelTask, initial: Map<string, tf.Tensor>): BertModel {
+  try {
+    switch (task) {
+      case 'sequence-classification':
+        return new BertForSequenceClassification(config, initial);
+      case 'token-classification':
+        return new BertForTokenClassification(config, initial);
+      case 'masked-lm':
+        return new BertForMaskedLM(config, initial);
+    }
+  } finally {
+    tf.dispose([...initial.values()]);
+  }
+}
+
+/** Task heads (and the pooler, which checkpoints of other heads lack): freshly initialised when absent. */
+function isHeadParameter(name: string): boolean {
+  return name.startsWith('classifier.') || name.startsWith('cls.') || name.startsWith('bert.pooler.');
+}
+
+function withLabels(config: BertConfig, options: LoadPretrainedOptions, file: string): BertConfig {
+  let id2label = options.id2label;
+  if (id2label === undefined && options.label2id !== undefined) {
+    id2label = Object.fromEntries(Object.entries(options.label2id).map(([label, id]) => [String(id), label]));
+  }
+  if (id2label === undefined && options.numLabels !== undefined && options.numLabels !== numLabels(config)) {
+    id2label = Object.fromEntries(Array.from({ length: options.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
+  }
+  if (id2label === undefined) return config;
+  const label2id = options.label2id ?? Object.fromEntries(Object.entries(id2label).map(([id, label]) => [label, Number(id)]));
+  return parseBertConfig({ ...config, id2label, label2id, num_labels: undefined }, `${file} (with the requested labels)`);
+}
+
+const TRAIN_HINT = 'You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.';
+
+function logReport(log: (line: string) => void, architecture: string, dir: string, report: LoadReport, mismatchLines: string[]): void {
+  if (report.unused.length > 0) {
+    log(`Some weights of the model checkpoint at ${dir} were not used when initializing ${architecture}: ${pyList(report.unused)}`);
+  }
+  if (report.newlyInitialized.length > 0) {
+    log(`Some weights of ${architecture} were not initialized from the model checkpoint at ${dir} and are newly initialized: ${pyList(report.newlyInitialized)}\n${TRAIN_HINT}`);
+  }
+  if (report.mismatched.length > 0) {
+    log(`Some weights of ${architecture} were not initialized from the model checkpoint at ${dir} and are newly initialized because the shapes did not match:\n${mismatchLines.join('\n')}\n${TRAIN_HINT}`);
+  }
+}
+
+/** Python's repr of a sorted list of strings, as transformers prints it. */
+function pyList(names: string[]): string {
+  return `[${[...names].sort().map((name) => `'${name}'`).join(', ')}]`;
+}
