@@ -72,6 +72,22 @@ describe('Trainer evaluation and save strategies', () => {
     expect(maxAbsDifference(await weightsOf(out), best)).toBe(0); // the final model is the best one
   });
 
+  it("'epoch' strategy: a best score at the last epoch points at the last checkpoint", async () => {
+    // Regression: the final step is saved (end of training) before its epoch-end evaluation runs.
+    const out = await tempDir();
+    const { trainer, model } = makeTrainer(
+      {
+        output_dir: out, eval_strategy: 'epoch', save_strategy: 'epoch', num_train_epochs: 2, save_total_limit: 2,
+        load_best_model_at_end: true, metric_for_best_model: 'score',
+      },
+      { computeMetrics: scriptedMetric('score', [0.5, 0.8]) },
+    );
+    await trainer.train();
+    expect(trainer.state.bestMetric).toBe(0.8);
+    expect(trainer.state.bestModelCheckpoint).toBe(join(out, 'checkpoint-16'));
+    expect(maxAbsDifference(model.snapshot(), await weightsOf(join(out, 'checkpoint-16')))).toBe(0);
+  });
+
   it('early stopping stops after `patience` evaluations without an improvement beyond the threshold', async () => {
     const out = await tempDir();
     const { trainer } = makeTrainer(

@@ -12,7 +12,8 @@ import { GradientAccumulator, averageAcrossRanks } from './gradients.ts';
 import { LrScheduler } from './lr-schedule.ts';
 import { predictionLoop } from './prediction-loop.ts';
 import type { TrainingArguments } from './training-arguments.ts';
-import { dropoutSeedFor, planTraining, updateBounds, updateOfBatch, type TrainingPlan } from './training-plan.ts';
+import { planForSource } from './sharded-plan.ts';
+import { dropoutSeedFor, updateBounds, updateOfBatch, type TrainingPlan } from './training-plan.ts';
 import { TrainerState } from './trainer-state.ts';
 import { decideFlow, trackBestMetric, type FlowEvent } from './training-flow.ts';
 import type { LogEntry, PredictionOutput, TrainerCallbacks, TrainerOptions, TrainerProgress, TrainOutput } from './trainer-types.ts';
@@ -60,7 +61,7 @@ export class Trainer {
     const args = this.args;
     const dataset = requireDataset(this.options.trainDataset, 'trainDataset', 'train()');
     if (args.eval_strategy !== 'no') requireDataset(this.options.evalDataset, 'evalDataset', `eval_strategy='${args.eval_strategy}'`);
-    const plan = planTraining(args, dataset.size);
+    const plan = planForSource(args, dataset);
     this.resetRun(plan);
     const resumeDir = await resolveResumeDir(args.resume_from_checkpoint, args.output_dir);
     if (resumeDir !== null) await this.resumeFrom(resumeDir);
@@ -91,7 +92,7 @@ export class Trainer {
           index += 1;
           if (update < updatesToSkip) continue; // resumed: these steps are already in the weights
           const seed = dropoutSeedFor(args.seed, this.sync.rank, this.state.globalStep, index - 1 - start);
-          accumulator.addMicroBatch(batch, 1 / (end - start), seed);
+          accumulator.addMicroBatch(batch, seed); // sum of losses; the step divides by the global count
           this.samplesSeen += batch.batchSize;
           this.state.totalFlos += 6 * batch.inputIds.length * this.nonEmbeddingParameterCount();
           if (index < end) continue;
@@ -209,7 +210,7 @@ export class Trainer {
     );
   }
 
-  /** Sync, clip, AdamW, schedule: one optimizer step. Returns the step loss (mean over micro-batches and ranks). */
+  /** Sync, clip, AdamW, schedule: one optimizer step. Returns the step loss (mean over every example of the step, all ranks). */
   private async optimizerStep(accumulator: GradientAccumulator): Promise<number> {
     const averaged = await averageAcrossRanks(this.model.parameters, accumulator.take(), this.sync);
     const { totalNorm, grads } = clipGradNorm(averaged.grads, this.args.max_grad_norm);
@@ -245,10 +246,11 @@ export class Trainer {
       ({ isEarlyStop, isNewBest, key } = trackBestMetric(this.args, this.state, metrics));
       if (isEarlyStop) this.options.log?.(`Early stopping: ${key} did not improve for ${this.args.early_stopping_patience} evaluations.`);
     }
-    if (flow.shouldSave && step !== this.lastSaveStep) {
-      if (isNewBest) this.state.bestModelCheckpoint = checkpointDir(this.args.output_dir, step);
-      await this.saveCheckpoint();
-    }
+    // The last step can be saved (end of training) before its epoch-end evaluation runs; a new best
+    // found then still points at that step's checkpoint.
+    const isSaved = step === this.lastSaveStep;
+    if (isNewBest && (flow.shouldSave || isSaved)) this.state.bestModelCheckpoint = checkpointDir(this.args.output_dir, step);
+    if (flow.shouldSave && !isSaved) await this.saveCheckpoint();
     return isEarlyStop;
   }
 
