@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  CoordinatorClient as GeneratedClient,
+  type CancelJobResponse,
+  type GetJobResponse,
+  type Job,
+  type JobProgress,
+  type JobSpec,
+  type JobState,
+  type ListJobsResponse,
+  type SubmitJobResponse,
+} from '@tunefleet/proto';
+
+export interface ClientTlsFiles {
+  /** CA that signed the coordinator's certificate; omitted: the system roots. */
+  readonly caFile?: string;
+  /** Client certificate and key, for a coordinator that requires mutual TLS. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
+/** A failed coordinator call: `code` is the gRPC status name (NOT_FOUND, UNAUTHENTICATED, ...). */
+export class CoordinatorClientError extends Error {
+  readonly code: string;
+  readonly grpcCode: status;
+
+  constructor(method: string, error: ServiceError) {
+    const code = status[error.code] ?? 'UNKNOWN';
+    super(`${method}: ${code}: ${error.details || error.message}`);
+    this.name = 'CoordinatorClientError';
+    this.code = code;
+    this.grpcCode = error.code;
+  }
+}
+
+export interface CoordinatorClientApi {
+  submitJob(spec: JobSpec): Promise<Job>;
+  getJob(jobId: string): Promise<Job>;
+  listJobs(states?: readonly JobState[]): Promise<Job[]>;
+  cancelJob(jobId: string): Promise<Job>;
+  /** Calls `onProgress` for every update until the job finishes; resolves with the final job. */
+  watchJob(jobId: string, onProgress: (progress: JobProgress) => void): Promise<Job>;
+  close(): void;
+}
+
+// Unary calls are small; 30 s covers a coordinator busy with a slow disk without hanging a CLI forever.
+const DEFAULT_DEADLINE_MS = 30_000;
+
+/** Promise wrappers over the generated Coordinator client for users (submit, status, cancel, watch). */
+export function createCoordinatorClient(address: string, token: string, tls?: ClientTlsFiles): CoordinatorClientApi {
+  const client = new GeneratedClient(address, channelCredentials(tls));
+  const metadata = (): Metadata => {
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    return md;
+  };
+  const deadline = () => ({ deadline: Date.now() + DEFAULT_DEADLINE_MS });
+
+  type Callback<Res> = (error: ServiceError | null, response: Res) => void;
+  function call<Res>(method: string, invoke: (cb: Callback<Res>) => void): Promise<Res> {
+    return new Promise((resolve, reject) => invoke((error, response) => (error ? reject(new CoordinatorClientError(method, error)) : resolve(response))));
+  }
+  const jobOf = (method: string, job: Job | undefined): Job => {
+    if (job === undefined) throw new Error(`${method}: the coordinator answered without a job`);
+    return job;
+  };
+
+  const api: CoordinatorClientApi = {
+    async submitJob(spec) {
+      const response = await call<SubmitJobResponse>('SubmitJob', (cb) => client.submitJob({ spec }, metadata(), deadline(), cb));
+      return jobOf('SubmitJob', response.job);
+    },
+    async getJob(jobId) {
+      const response = await call<GetJobResponse>('GetJob', (cb) => client.getJob({ jobId }, metadata(), deadline(), cb));
+      return jobOf('GetJob', response.job);
+    },
+    async listJobs(states = []) {
+      const jobs: Job[] = [];
+      let pageToken = '';
+      do {
+        const page = await call<ListJobsResponse>('ListJobs', (cb) =>
+          client.listJobs({ states: [...states], pageSize: 500, pageToken }, metadata(), deadline(), cb),
+        );
+        jobs.push(...page.jobs);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      return jobs;
+    },
+    async cancelJob(jobId) {
+      const response = await call<CancelJobResponse>('CancelJob', (cb) => client.cancelJob({ jobId }, metadata(), deadline(), cb));
+      return jobOf('CancelJob', response.job);
+    },
+    async watchJob(jobId, onProgress) {
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.watchJob({ jobId }, metadata());
+        stream.on('data', (response: { progress?: JobProgress }) => {
+          if (response.progress !== undefined) onProgress(response.progress);
+        });
+        stream.on('error', (error: ServiceError) => reject(new CoordinatorClientError('WatchJob', error)));
+        stream.on('end', () => resolve());
+      });
+      return api.getJob(jobId);
+    },
+    close() {
+      client.close();
+    },
+  };
+  return api;
+}
+
+function channelCredentials(tls: ClientTlsFiles | undefined): ChannelCredentials {
+  if (tls === undefined) return credentials.createInsecure();
+  const read = (file: string | undefined): Buffer | null => (file === undefined ? null : readFileSync(file));
+  return credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
+}

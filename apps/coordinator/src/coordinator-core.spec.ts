@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobProgress, JobState, type RegisterRequest } from '@tunefleet/proto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CoordinatorCore } from './coordinator-core.ts';
+import { CoordinatorError } from './errors.ts';
+import { parseJobSpecYaml, validateJobSpec } from './job-spec.ts';
+
+const TIMEOUT_MS = 1_000;
+
+function spec(name: string, worldSize: number) {
+  const yaml = `name: ${name}\nmodel_name_or_path: m\ntask: sequence-classification\ntrain_file: t.tsv\nworld_size: ${worldSize}\n` +
+    'training_arguments:\n  output_dir: out\n  per_device_train_batch_size: 4\n  gradient_accumulation_steps: 2\n  seed: 9\n';
+  return validateJobSpec(parseJobSpecYaml(yaml, 'job.yaml'), 'test');
+}
+
+const worker = (id: string, port: number): RegisterRequest => ({ workerId: id, collectiveAddress: `127.0.0.1:${port}`, cpuCount: 2, memoryBytes: 1e9, backend: 'cpu' });
+
+function codeOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof CoordinatorError) return error.code;
+    throw error;
+  }
+  return 'no error';
+}
+
+describe('CoordinatorCore', () => {
+  let dir: string;
+  let nowMs: number;
+  let core: CoordinatorCore;
+  const open = () => new CoordinatorCore(join(dir, 'jobs.db'), { heartbeatTimeoutMs: TIMEOUT_MS, now: () => nowMs });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'coordinator-core-'));
+    nowMs = 1_000_000;
+    core = open();
+  });
+  afterEach(() => {
+    core.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits for world_size workers, then hands each its rank, ring neighbours and shard plan', () => {
+    const job = core.submitJob(spec('a', 3));
+    core.register(worker('w0', 5000));
+    core.register(worker('w1', 5001));
+    expect(core.getJob(job.jobId).state).toBe(JobState.JOB_STATE_PENDING);
+    expect(core.heartbeat({ workerId: 'w0', ringGeneration: 0 }).assignment).toBeUndefined();
+    core.register(worker('w2', 5002));
+    expect(core.getJob(job.jobId).state).toBe(JobState.JOB_STATE_RUNNING);
+    const assignments = ['w0', 'w1', 'w2'].map((id) => core.heartbeat({ workerId: id, ringGeneration: 0 }).assignment!);
+    expect(assignments.map((a) => [a.rank, a.worldSize, a.leftAddress, a.rightAddress])).toEqual([
+      [0, 3, '127.0.0.1:5002', '127.0.0.1:5001'],
+      [1, 3, '127.0.0.1:5000', '127.0.0.1:5002'],
+      [2, 3, '127.0.0.1:5001', '127.0.0.1:5000'],
+    ]);
+    expect(new Set(assignments.map((a) => a.ringGeneration)).size).toBe(1);
+    expect(assignments[1].shardPlan).toMatchObject({ seed: 9, numShards: 3, shardIndex: 1, perDeviceTrainBatchSize: 4, gradientAccumulationSteps: 2, dropLast: false });
+  });
+
+  it('schedules in strict FIFO order: a later small job waits behind an earlier big one', () => {
+    const big = core.submitJob(spec('big', 3));
+    const small = core.submitJob(spec('small', 1));
+    core.register(worker('w0', 5000));
+    expect(core.getJob(small.jobId).state).toBe(JobState.JOB_STATE_PENDING);
+    core.register(worker('w1', 5001));
+    core.register(worker('w2', 5002));
+    expect(core.getJob(big.jobId).state).toBe(JobState.JOB_STATE_RUNNING);
+    core.register(worker('w3', 5003));
+    expect(core.getJob(small.jobId).state).toBe(JobState.JOB_STATE_RUNNING);
+  });
+
+  it('fails a job naming the rank and worker that missed heartbeats, and stops the others', () => {
+    const job = core.submitJob(spec('a', 2));
+    core.register(worker('w0', 5000));
+    core.register(worker('w1', 5001));
+    const generation = core.heartbeat({ workerId: 'w0', ringGeneration: 0 }).assignment!.ringGeneration;
+    nowMs += TIMEOUT_MS;
+    core.heartbeat({ workerId: 'w0', ringGeneration: generation });
+    core.sweep();
+    expect(core.getJob(job.jobId).state).toBe(JobState.JOB_STATE_RUNNING);
+    nowMs += 1;
+    core.sweep();
+    const failed = core.getJob(job.jobId);
+    expect(failed.state).toBe(JobState.JOB_STATE_FAILED);
+    expect(failed.errorMessage).toMatch(/^rank 1 \(worker w1\) missed heartbeats for 1000 ms/);
+    expect(core.heartbeat({ workerId: 'w0', ringGeneration: generation })).toEqual({ assignment: undefined, shouldStop: true });
+    expect(codeOf(() => core.heartbeat({ workerId: 'w1', ringGeneration: generation }))).toBe('WORKER_NOT_FOUND');
+  });
+
+  it('takes progress from rank 0, succeeds when rank 0 reports success, and notifies watchers', () => {
+    const job = core.submitJob(spec('a', 2));
+    const seen: JobState[] = [];
+    core.watch(job.jobId, (progress) => seen.push(progress.state));
+    core.register(worker('w0', 5000));
+    core.register(worker('w1', 5001));
+    const ringGeneration = core.heartbeat({ workerId: 'w1', ringGeneration: 0 }).assignment!.ringGeneration;
+    const report = (workerId: string, progress: Partial<JobProgress>) =>
+      core.reportProgress({ workerId, ringGeneration, progress: JobProgress.fromPartial(progress), errorCode: '', errorMessage: '', isErrorRetryable: false });
+    expect(report('w0', { globalStep: 5, loss: 0.5 })).toEqual({ shouldStop: false });
+    report('w1', { globalStep: 99 });
+    expect(core.getJob(job.jobId).progress).toMatchObject({ globalStep: 5, loss: 0.5, state: JobState.JOB_STATE_RUNNING });
+    expect(report('w0', { globalStep: 10, state: JobState.JOB_STATE_SUCCEEDED })).toEqual({ shouldStop: true });
+    expect(core.getJob(job.jobId).state).toBe(JobState.JOB_STATE_SUCCEEDED);
+    expect(seen).toEqual([JobState.JOB_STATE_PENDING, JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_SUCCEEDED]);
+    expect(report('w1', { globalStep: 10 })).toEqual({ shouldStop: true });
+  });
+
+  it('fails a job with the reported error and names the rank', () => {
+    const job = core.submitJob(spec('a', 1));
+    core.register(worker('w0', 5000));
+    const ringGeneration = core.heartbeat({ workerId: 'w0', ringGeneration: 0 }).assignment!.ringGeneration;
+    core.reportProgress({ workerId: 'w0', ringGeneration, progress: undefined, errorCode: 'DATASET_MISSING', errorMessage: 't.tsv not found', isErrorRetryable: false });
+    expect(core.getJob(job.jobId)).toMatchObject({ state: JobState.JOB_STATE_FAILED, errorMessage: 'rank 0 (worker w0) failed: DATASET_MISSING: t.tsv not found.' });
+  });
+
+  it('cancels: workers are told to stop, the job cannot be cancelled into another state, names free up', () => {
+    const job = core.submitJob(spec('a', 1));
+    expect(codeOf(() => core.submitJob(spec('a', 1)))).toBe('JOB_NAME_TAKEN');
+    core.register(worker('w0', 5000));
+    const ringGeneration = core.heartbeat({ workerId: 'w0', ringGeneration: 0 }).assignment!.ringGeneration;
+    expect(core.cancelJob(job.jobId).state).toBe(JobState.JOB_STATE_CANCELLED);
+    expect(core.cancelJob(job.jobId).state).toBe(JobState.JOB_STATE_CANCELLED);
+    expect(core.heartbeat({ workerId: 'w0', ringGeneration }).shouldStop).toBe(true);
+    expect(core.submitJob(spec('a', 1)).state).toBe(JobState.JOB_STATE_RUNNING);
+    expect(codeOf(() => core.cancelJob('nope'))).toBe('JOB_NOT_FOUND');
+  });
+
+  it('registering twice is idempotent for the same id and address; a conflicting one is WORKER_CONFLICT', () => {
+    core.register(worker('w0', 5000));
+    expect(core.register(worker('w0', 5000)).heartbeatIntervalMs).toBe(333);
+    expect(codeOf(() => core.register(worker('w0', 5001)))).toBe('WORKER_CONFLICT');
+    expect(codeOf(() => core.register(worker('w1', 5000)))).toBe('WORKER_CONFLICT');
+    expect(codeOf(() => core.register({ ...worker('', 1), collectiveAddress: 'nope' }))).toBe('REQUEST_INVALID');
+    core.submitJob(spec('a', 2));
+    core.register(worker('w1', 5001));
+    expect(core.heartbeat({ workerId: 'w1', ringGeneration: 0 }).assignment?.worldSize).toBe(2);
+  });
+
+  it('keeps jobs, final states and running gangs across a restart', () => {
+    const done = core.submitJob(spec('done', 1));
+    core.register(worker('w0', 5000));
+    core.cancelJob(done.jobId);
+    const running = core.submitJob(spec('running', 1));
+    const generation = core.heartbeat({ workerId: 'w0', ringGeneration: 0 }).assignment!.ringGeneration;
+    const pending = core.submitJob(spec('pending', 2));
+    core.close();
+    core = open();
+    expect(core.getJob(done.jobId).state).toBe(JobState.JOB_STATE_CANCELLED);
+    expect(core.getJob(pending.jobId).state).toBe(JobState.JOB_STATE_PENDING);
+    expect(core.getJob(running.jobId).state).toBe(JobState.JOB_STATE_RUNNING);
+    const after = core.heartbeat({ workerId: 'w0', ringGeneration: generation });
+    expect(after).toMatchObject({ shouldStop: false, assignment: { jobId: running.jobId, rank: 0, ringGeneration: generation } });
+    expect(core.listJobs([], 2, '').jobs.map((job) => job.jobId)).toEqual([done.jobId, running.jobId]);
+    const next = core.listJobs([], 2, core.listJobs([], 2, '').nextPageToken);
+    expect(next).toEqual({ jobs: [expect.objectContaining({ jobId: pending.jobId })], nextPageToken: '' });
+    expect(core.submitJob(spec('later', 1)).state).toBe(JobState.JOB_STATE_PENDING);
+    expect(core.register(worker('w9', 5009)) && core.listJobs([JobState.JOB_STATE_RUNNING], 0, '').jobs).toHaveLength(1);
+  });
+});

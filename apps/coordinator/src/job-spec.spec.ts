@@ -1,0 +1,92 @@
+import { GradientDtype, JobSpec } from '@tunefleet/proto';
+import { describe, expect, it } from 'vitest';
+import { JobSpecError } from './errors.ts';
+import { parseJobSpecYaml, validateJobSpec } from './job-spec.ts';
+
+const GOOD_YAML = `
+name: sst2-tiny
+model_name_or_path: prajjwal1/bert-tiny
+task: sequence-classification
+train_file: data/sst2/train.tsv
+world_size: 2
+gradient_dtype: bf16
+training_arguments:
+  output_dir: runs/sst2
+  learning_rate: 3.0e-5
+  per_device_train_batch_size: 16
+`;
+
+function specError(run: () => unknown): JobSpecError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof JobSpecError) return error;
+    throw error;
+  }
+  throw new Error('expected a JobSpecError');
+}
+
+describe('parseJobSpecYaml', () => {
+  it('turns a job file into a canonical JobSpec with defaults filled in', () => {
+    const spec = parseJobSpecYaml(GOOD_YAML, 'job.yaml');
+    expect(spec).toMatchObject({ name: 'sst2-tiny', worldSize: 2, gradientDtype: GradientDtype.GRADIENT_DTYPE_BF16, collectiveTimeoutMs: 30_000, validationFile: '' });
+    const args = JSON.parse(spec.trainingArgumentsJson);
+    expect(args).toMatchObject({ output_dir: 'runs/sst2', learning_rate: 3e-5, per_device_train_batch_size: 16, seed: 42 });
+  });
+
+  it('lists every invalid field with its line, including nested training arguments', () => {
+    const yaml = [
+      'name: Bad Name!',
+      'task: summarisation',
+      'train_file: data/train.tsv',
+      'world_size: 0',
+      'colective_timeout_ms: 100',
+      'training_arguments:',
+      '  output_dir: runs/x',
+      '  learning_rate: fast',
+      '  warmup_ratio: 2',
+    ].join('\n');
+    const error = specError(() => parseJobSpecYaml(yaml, 'bad.yaml'));
+    expect(error.code).toBe('JOB_SPEC_INVALID');
+    expect(error.issues.map((issue) => [issue.field, issue.line])).toEqual(
+      expect.arrayContaining([
+        ['name', 1],
+        ['model_name_or_path', undefined],
+        ['task', 2],
+        ['world_size', 4],
+        ['colective_timeout_ms', 5],
+        ['training_arguments.learning_rate', 8],
+        ['training_arguments.warmup_ratio', 9],
+      ]),
+    );
+    expect(error.issues).toHaveLength(7);
+    expect(error.message).toMatch(/^bad\.yaml: 7 invalid job spec field\(s\):/);
+    expect(error.message).toContain('world_size (line 4):');
+  });
+
+  it('reports YAML syntax errors and non-mapping documents', () => {
+    expect(specError(() => parseJobSpecYaml('name: [unclosed', 'x.yaml')).issues[0].field).toBe('(yaml)');
+    expect(specError(() => parseJobSpecYaml('- a\n- b\n', 'x.yaml')).message).toContain('expected a mapping');
+  });
+});
+
+describe('validateJobSpec (gRPC edge)', () => {
+  it('treats proto zero values as missing and names every field', () => {
+    const error = specError(() => validateJobSpec(JobSpec.fromPartial({ name: 'ok', trainingArgumentsJson: '{"output_dir": 5}' }), 'SubmitJob'));
+    expect(error.issues.map((issue) => issue.field).sort()).toEqual(['model_name_or_path', 'task', 'train_file', 'training_arguments.output_dir', 'world_size']);
+  });
+
+  it('reports JSON that does not parse as training_arguments_json, alongside the other fields', () => {
+    const error = specError(() => validateJobSpec(JobSpec.fromPartial({ trainingArgumentsJson: '{nope' }), 'SubmitJob'));
+    const fields = error.issues.map((issue) => issue.field);
+    expect(fields).toContain('training_arguments_json');
+    expect(fields).toContain('name');
+    expect(fields.filter((field) => field.startsWith('training_arguments.'))).toEqual([]);
+  });
+
+  it('rejects an unknown gradient dtype and accepts its own canonical output unchanged', () => {
+    const spec = parseJobSpecYaml(GOOD_YAML, 'job.yaml');
+    expect(specError(() => validateJobSpec({ ...spec, gradientDtype: 7 as GradientDtype }, 'SubmitJob')).issues[0].field).toBe('gradient_dtype');
+    expect(validateJobSpec(spec, 'SubmitJob').spec).toEqual(spec);
+  });
+});
