@@ -84,6 +84,56 @@ function buildProgram(setExit: (code: number) => void): Command {
     setExit(await runPredict(options));
   });
 
+  const clusterAuth = (command: Command): Command =>
+    command
+      .option('--token <token>', 'cluster token (default: $TUNEFLEET_TOKEN)')
+      .option('--tls-cert <file>', 'TLS certificate (PEM)')
+      .option('--tls-key <file>', 'TLS private key (PEM)')
+      .option('--tls-ca <file>', 'CA certificate (PEM)');
+
+  clusterAuth(
+    program
+      .command('coordinator')
+      .description('run the coordinator: accepts jobs, schedules workers, serves progress')
+      .option('--host <host>', 'address to bind (default loopback only)', '127.0.0.1')
+      .option('--port <n>', 'port (0 = any free port)', (v) => Number(v), 50051)
+      .option('--db <file>', 'SQLite file holding the jobs', 'tunefleet-coordinator.db'),
+  ).action(async (options) => {
+    const { runCoordinator } = await import('./commands/cluster.ts');
+    setExit(await runCoordinator(options));
+  });
+
+  clusterAuth(
+    program
+      .command('submit <job.yaml>')
+      .description('queue a fine-tuning job on a running cluster')
+      .requiredOption('--coordinator <host:port>', 'coordinator address')
+      .option('--watch', 'follow the job until it ends'),
+  ).action(async (file, options) => {
+    const { runSubmit } = await import('./commands/cluster.ts');
+    setExit(await runSubmit(file, options));
+  });
+
+  clusterAuth(
+    program
+      .command('status [job]')
+      .description('show one job, or all jobs')
+      .requiredOption('--coordinator <host:port>', 'coordinator address'),
+  ).action(async (job, options) => {
+    const { runStatus } = await import('./commands/cluster.ts');
+    setExit(await runStatus(job, options));
+  });
+
+  clusterAuth(
+    program
+      .command('cancel <job>')
+      .description('cancel a job')
+      .requiredOption('--coordinator <host:port>', 'coordinator address'),
+  ).action(async (job, options) => {
+    const { runCancel } = await import('./commands/cluster.ts');
+    setExit(await runCancel(job, options));
+  });
+
   return program;
 }
 
