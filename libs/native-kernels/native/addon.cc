@@ -1,0 +1,322 @@
+// N-API bindings: each function takes typed arrays owned by JS (no copies) and plain numbers.
+// Shapes are validated in TypeScript (src/addon.ts); here only lengths are checked, so a bad
+// call throws a RangeError instead of reading out of bounds.
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+extern "C" {
+#include <cblas.h>
+}
+
+namespace {
+
+using tunefleet::Activation;
+
+template <typename T>
+struct View {
+  T* data;
+  int64_t length;
+};
+
+template <typename T>
+View<T> typedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what,
+                 bool optional = false) {
+  if (optional && (info[i].IsNull() || info[i].IsUndefined())) return {nullptr, 0};
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(info.Env(), std::string("argument ") + std::to_string(i) + " (" + what +
+                                               ") must be a " +
+                                               (type == napi_float32_array ? "Float32Array" : "Int32Array"));
+  }
+  auto arr = info[i].As<Napi::TypedArrayOf<T>>();
+  return {arr.Data(), static_cast<int64_t>(arr.ElementLength())};
+}
+
+View<float> f32(const Napi::CallbackInfo& info, size_t i, const char* what, bool optional = false) {
+  return typedArg<float>(info, i, napi_float32_array, what, optional);
+}
+
+View<int32_t> i32(const Napi::CallbackInfo& info, size_t i, const char* what, bool optional = false) {
+  return typedArg<int32_t>(info, i, napi_int32_array, what, optional);
+}
+
+int64_t num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+float flt(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().FloatValue(); }
+
+void need(const Napi::CallbackInfo& info, bool ok, const std::string& message) {
+  if (!ok) throw Napi::RangeError::New(info.Env(), message);
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  tunefleet::setThreads(static_cast<int>(num(info, 0)));
+  return Napi::Number::New(info.Env(), tunefleet::threads());
+}
+
+Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), tunefleet::threads()); }
+
+Napi::Value BlasConfig(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), openblas_get_config()); }
+
+// matMul(a, b, out, batch, m, n, k, transposeA, transposeB, aIndex|null, bIndex|null, bias|null, activation, alpha)
+Napi::Value MatMul(const Napi::CallbackInfo& info) {
+  auto a = f32(info, 0, "a"), b = f32(info, 1, "b"), out = f32(info, 2, "out");
+  tunefleet::MatMulArgs p{};
+  p.batch = num(info, 3);
+  p.m = num(info, 4);
+  p.n = num(info, 5);
+  p.k = num(info, 6);
+  p.transposeA = info[7].ToBoolean();
+  p.transposeB = info[8].ToBoolean();
+  auto aIndex = i32(info, 9, "aIndex", true), bIndex = i32(info, 10, "bIndex", true);
+  auto bias = f32(info, 11, "bias", true);
+  p.activation = static_cast<Activation>(num(info, 12));
+  p.alpha = flt(info, 13);
+  need(info, out.length == p.batch * p.m * p.n, "matMul: out has the wrong length");
+  need(info, (aIndex.data != nullptr || a.length == p.batch * p.m * p.k) && a.length % (p.m * p.k > 0 ? p.m * p.k : 1) == 0,
+       "matMul: a has the wrong length");
+  need(info, (bIndex.data != nullptr || b.length == p.batch * p.k * p.n) && b.length % (p.k * p.n > 0 ? p.k * p.n : 1) == 0,
+       "matMul: b has the wrong length");
+  need(info, aIndex.data == nullptr || aIndex.length == p.batch, "matMul: aIndex length != batch");
+  need(info, bIndex.data == nullptr || bIndex.length == p.batch, "matMul: bIndex length != batch");
+  const int64_t aMats = p.m * p.k > 0 ? a.length / (p.m * p.k) : 0;
+  const int64_t bMats = p.k * p.n > 0 ? b.length / (p.k * p.n) : 0;
+  for (int64_t i = 0; aIndex.data && i < aIndex.length; i++)
+    need(info, aIndex.data[i] >= 0 && (p.m * p.k == 0 || aIndex.data[i] < aMats), "matMul: aIndex out of range");
+  for (int64_t i = 0; bIndex.data && i < bIndex.length; i++)
+    need(info, bIndex.data[i] >= 0 && (p.k * p.n == 0 || bIndex.data[i] < bMats), "matMul: bIndex out of range");
+  need(info, bias.data == nullptr || bias.length == p.n, "matMul: bias length != n");
+  need(info, num(info, 12) >= 0 && num(info, 12) <= 5, "matMul: unknown activation");
+  p.a = a.data;
+  p.b = b.data;
+  p.out = out.data;
+  p.aIndex = aIndex.data;
+  p.bIndex = bIndex.data;
+  p.bias = bias.data;
+  tunefleet::matMul(p);
+  return info.Env().Undefined();
+}
+
+// unsortedSegmentSum(x, ids, out, inner, numSegments)
+Napi::Value UnsortedSegmentSum(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x");
+  auto ids = i32(info, 1, "segmentIds");
+  auto out = f32(info, 2, "out");
+  const int64_t inner = num(info, 3), numSegments = num(info, 4);
+  need(info, x.length == ids.length * inner, "unsortedSegmentSum: x length != ids * inner");
+  need(info, out.length == numSegments * inner, "unsortedSegmentSum: out length != numSegments * inner");
+  tunefleet::unsortedSegmentSum(x.data, ids.data, ids.length, inner, numSegments, out.data);
+  return info.Env().Undefined();
+}
+
+// softmax(x, out, cols)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x"), out = f32(info, 1, "out");
+  const int64_t cols = num(info, 2);
+  need(info, cols > 0 && x.length % cols == 0 && out.length == x.length, "softmax: bad lengths");
+  tunefleet::softmaxRows(x.data, out.data, x.length / cols, cols);
+  return info.Env().Undefined();
+}
+
+// softmaxGrad(y, dy, dx, cols)
+Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  auto y = f32(info, 0, "y"), dy = f32(info, 1, "dy"), dx = f32(info, 2, "dx");
+  const int64_t cols = num(info, 3);
+  need(info, cols > 0 && y.length % cols == 0 && dy.length == y.length && dx.length == y.length,
+       "softmaxGrad: bad lengths");
+  tunefleet::softmaxGradRows(y.data, dy.data, dx.data, y.length / cols, cols);
+  return info.Env().Undefined();
+}
+
+template <void (*Fn)(const float*, float*, int64_t)>
+Napi::Value UnaryFn(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x"), out = f32(info, 1, "out");
+  need(info, out.length == x.length, "unary op: out length != x length");
+  Fn(x.data, out.data, x.length);
+  return info.Env().Undefined();
+}
+
+// geluGrad(x, dy, dx)
+Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x"), dy = f32(info, 1, "dy"), dx = f32(info, 2, "dx");
+  need(info, dy.length == x.length && dx.length == x.length, "geluGrad: bad lengths");
+  tunefleet::geluGrad(x.data, dy.data, dx.data, x.length);
+  return info.Env().Undefined();
+}
+
+// layerNorm(x, gamma, beta, out, mean, rstd, epsilon)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x"), gamma = f32(info, 1, "gamma"), beta = f32(info, 2, "beta");
+  auto out = f32(info, 3, "out"), mean = f32(info, 4, "mean"), rstd = f32(info, 5, "rstd");
+  const int64_t cols = gamma.length;
+  need(info, cols > 0 && beta.length == cols && x.length % cols == 0 && out.length == x.length,
+       "layerNorm: bad lengths");
+  const int64_t rows = x.length / cols;
+  need(info, mean.length == rows && rstd.length == rows, "layerNorm: mean/rstd length != rows");
+  tunefleet::layerNorm(x.data, gamma.data, beta.data, out.data, mean.data, rstd.data, rows, cols, flt(info, 6));
+  return info.Env().Undefined();
+}
+
+// layerNormGrad(dy, x, gamma, mean, rstd, dx, dgamma, dbeta)
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  auto dy = f32(info, 0, "dy"), x = f32(info, 1, "x"), gamma = f32(info, 2, "gamma");
+  auto mean = f32(info, 3, "mean"), rstd = f32(info, 4, "rstd");
+  auto dx = f32(info, 5, "dx"), dgamma = f32(info, 6, "dgamma"), dbeta = f32(info, 7, "dbeta");
+  const int64_t cols = gamma.length;
+  need(info, cols > 0 && x.length % cols == 0 && dy.length == x.length && dx.length == x.length,
+       "layerNormGrad: bad lengths");
+  const int64_t rows = x.length / cols;
+  need(info, mean.length == rows && rstd.length == rows && dgamma.length == cols && dbeta.length == cols,
+       "layerNormGrad: bad lengths");
+  tunefleet::layerNormGrad(dy.data, x.data, gamma.data, mean.data, rstd.data, dx.data, dgamma.data, dbeta.data,
+                           rows, cols);
+  return info.Env().Undefined();
+}
+
+// binary(op, a, b, out, outShape: number[], aStrides: number[], bStrides: number[])
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const int op = static_cast<int>(num(info, 0));
+  auto a = f32(info, 1, "a"), b = f32(info, 2, "b"), out = f32(info, 3, "out");
+  auto shapeArr = info[4].As<Napi::Array>(), aArr = info[5].As<Napi::Array>(), bArr = info[6].As<Napi::Array>();
+  const int rank = static_cast<int>(shapeArr.Length());
+  need(info, op >= 0 && op <= 3, "binary: unknown op");
+  need(info, rank <= 8 && aArr.Length() == shapeArr.Length() && bArr.Length() == shapeArr.Length(),
+       "binary: rank > 8 or stride arrays of the wrong rank");
+  int64_t shape[8], as[8], bs[8];
+  int64_t size = 1, aMax = 0, bMax = 0;
+  for (int d = 0; d < rank; d++) {
+    shape[d] = shapeArr.Get(d).As<Napi::Number>().Int64Value();
+    as[d] = aArr.Get(d).As<Napi::Number>().Int64Value();
+    bs[d] = bArr.Get(d).As<Napi::Number>().Int64Value();
+    size *= shape[d];
+    if (shape[d] > 0) {
+      aMax += (shape[d] - 1) * as[d];
+      bMax += (shape[d] - 1) * bs[d];
+    }
+  }
+  need(info, out.length == size, "binary: out length != product of shape");
+  need(info, size == 0 || (aMax < a.length && bMax < b.length), "binary: strides reach past an input");
+  if (size > 0)
+    tunefleet::binaryBroadcast(static_cast<tunefleet::BinaryOp>(op), a.data, b.data, out.data, shape, as, bs, rank);
+  return info.Env().Undefined();
+}
+
+// adamw(params[], grads[], m[], v[], weightDecay[], learningRate, beta1, beta2, epsilon, step)
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  auto params = info[0].As<Napi::Array>(), grads = info[1].As<Napi::Array>();
+  auto ms = info[2].As<Napi::Array>(), vs = info[3].As<Napi::Array>(), decays = info[4].As<Napi::Array>();
+  const uint32_t count = params.Length();
+  need(info, grads.Length() == count && ms.Length() == count && vs.Length() == count && decays.Length() == count,
+       "adamw: params, grads, m, v and weightDecay must have the same length");
+  tunefleet::AdamWHyper h{flt(info, 5), flt(info, 6), flt(info, 7), flt(info, 8), num(info, 9)};
+  need(info, h.step >= 1, "adamw: step must be >= 1");
+  for (uint32_t i = 0; i < count; i++) {
+    auto get = [&](Napi::Array arr) {
+      Napi::Value v = arr.Get(i);
+      need(info, v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array,
+           "adamw: entry " + std::to_string(i) + " is not a Float32Array");
+      auto t = v.As<Napi::Float32Array>();
+      return View<float>{t.Data(), static_cast<int64_t>(t.ElementLength())};
+    };
+    auto p = get(params), g = get(grads), m = get(ms), v = get(vs);
+    need(info, g.length == p.length && m.length == p.length && v.length == p.length,
+         "adamw: entry " + std::to_string(i) + " has mismatched lengths");
+    tunefleet::adamw(p.data, g.data, m.data, v.data, p.length, decays.Get(i).As<Napi::Number>().FloatValue(), h);
+  }
+  return info.Env().Undefined();
+}
+
+// transpose(x, out, outShape: number[], permutedInStrides: number[])
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x"), out = f32(info, 1, "out");
+  auto shapeArr = info[2].As<Napi::Array>(), strideArr = info[3].As<Napi::Array>();
+  const int rank = static_cast<int>(shapeArr.Length());
+  need(info, rank >= 1 && rank <= 8 && strideArr.Length() == shapeArr.Length(), "transpose: rank must be 1..8");
+  int64_t shape[8], strides[8], size = 1, maxOff = 0;
+  for (int d = 0; d < rank; d++) {
+    shape[d] = shapeArr.Get(d).As<Napi::Number>().Int64Value();
+    strides[d] = strideArr.Get(d).As<Napi::Number>().Int64Value();
+    size *= shape[d];
+    if (shape[d] > 0) maxOff += (shape[d] - 1) * strides[d];
+  }
+  need(info, out.length == size && x.length == size && (size == 0 || maxOff < x.length), "transpose: bad lengths");
+  tunefleet::transpose(x.data, out.data, shape, strides, rank);
+  return info.Env().Undefined();
+}
+
+// reduceSum(x, out, outer, reduce, inner, scale)
+Napi::Value ReduceSum(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x"), out = f32(info, 1, "out");
+  const int64_t outer = num(info, 2), reduce = num(info, 3), inner = num(info, 4);
+  need(info, x.length == outer * reduce * inner && out.length == outer * inner, "reduceSum: bad lengths");
+  tunefleet::reduceSum(x.data, out.data, outer, reduce, inner, flt(info, 5));
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const int64_t op = num(info, 0);
+  auto x = f32(info, 1, "x"), out = f32(info, 2, "out");
+  need(info, op >= 0 && op <= 12, "unary: unknown op");
+  need(info, out.length == x.length, "unary: out length != x length");
+  tunefleet::unary(static_cast<tunefleet::UnaryOp>(op), x.data, out.data, x.length);
+  return info.Env().Undefined();
+}
+
+// gather(x, indices, out, outer, dimSize, inner)
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x");
+  auto indices = i32(info, 1, "indices");
+  auto out = f32(info, 2, "out");
+  const int64_t outer = num(info, 3), dimSize = num(info, 4), inner = num(info, 5);
+  need(info, x.length == outer * dimSize * inner && out.length == outer * indices.length * inner, "gather: bad lengths");
+  for (int64_t i = 0; i < indices.length; i++)
+    need(info, indices.data[i] >= 0 && indices.data[i] < dimSize, "gather: index out of range");
+  tunefleet::gather(x.data, indices.data, out.data, outer, dimSize, inner, indices.length);
+  return info.Env().Undefined();
+}
+
+// addN(inputs: Float32Array[], out)
+Napi::Value AddN(const Napi::CallbackInfo& info) {
+  auto list = info[0].As<Napi::Array>();
+  auto out = f32(info, 1, "out");
+  std::vector<const float*> inputs;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    need(info, v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array,
+         "addN: input " + std::to_string(i) + " is not a Float32Array");
+    auto t = v.As<Napi::Float32Array>();
+    need(info, static_cast<int64_t>(t.ElementLength()) == out.length, "addN: input " + std::to_string(i) + " length != out");
+    inputs.push_back(t.Data());
+  }
+  tunefleet::addN(inputs.data(), static_cast<int>(inputs.size()), out.data, out.length);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("threads", Napi::Function::New(env, Threads));
+  exports.Set("blasConfig", Napi::Function::New(env, BlasConfig));
+  exports.Set("matMul", Napi::Function::New(env, MatMul));
+  exports.Set("unsortedSegmentSum", Napi::Function::New(env, UnsortedSegmentSum));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
+  exports.Set("erf", Napi::Function::New(env, UnaryFn<tunefleet::erf>));
+  exports.Set("gelu", Napi::Function::New(env, UnaryFn<tunefleet::gelu>));
+  exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("transpose", Napi::Function::New(env, Transpose));
+  exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("addN", Napi::Function::New(env, AddN));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tunefleet_native, Init)

@@ -1,0 +1,145 @@
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import type { backend_util } from '@tensorflow/tfjs-core';
+import type { NativeAddon } from './addon.ts';
+import { binaryKernels, erfKernel, softmaxKernel, unsortedSegmentSumKernel } from './kernels/elementwise.ts';
+import { reduceKernels, transposeKernel } from './kernels/layout.ts';
+import { batchMatMulKernel, fusedMatMulKernel } from './kernels/mat-mul.ts';
+import { addNKernel, gatherKernel, unaryKernels } from './kernels/unary.ts';
+
+export const NATIVE_BACKEND_NAME = 'native';
+
+/** Upper bound on memory held by freed output arrays waiting to be reused. */
+const MAX_POOLED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The cpu backend's storage (one Float32Array per tensor, handed to C++ without copies) with
+ * native kernels where they pay; every other kernel is the cpu backend's own.
+ *
+ * Output arrays of native kernels come from a pool: a training step allocates the same shapes
+ * every time, and fresh multi-megabyte arrays kept V8 in external-memory GCs (~15% of a step).
+ * An array goes back to the pool only when it is safe: it was allocated here, registered to
+ * exactly one tensor, never handed out (readSync/read/bufferSync) and never aliased by another
+ * tensor (e.g. the cpu Slice kernel's subarray views), and that tensor's data was released.
+ */
+export class NativeBackend extends MathBackendCPU {
+  private readonly freeArrays = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+  /** Pool-born buffers: 'fresh' until registered to a tensor once, then 'owned'. */
+  private readonly born = new WeakMap<ArrayBufferLike, 'fresh' | 'owned'>();
+
+  constructor() {
+    super();
+    // MathBackendCPU logs "install tfjs-node" on its first write in Node; this backend is the answer.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** An output array of `length` floats; its contents are garbage, so the kernel must write all of it. */
+  allocFloat32(length: number): Float32Array {
+    const reused = this.freeArrays.get(length)?.pop();
+    const array = reused ?? new Float32Array(length);
+    if (reused !== undefined) this.pooledBytes -= reused.byteLength;
+    this.born.set(array.buffer, 'fresh');
+    return array;
+  }
+
+  override write(values: backend_util.BackendValues, shape: number[], dtype: tf.DataType) {
+    this.claim(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: object, values: backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number) {
+    this.claim(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: object): backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    this.escape(values);
+    return values;
+  }
+
+  override bufferSync<R extends tf.Rank, D extends tf.DataType>(t: tf.TensorInfo): tf.TensorBuffer<R, D> {
+    if (this.data.has(t.dataId)) this.escape(this.data.get(t.dataId).values);
+    return super.bufferSync<R, D>(t);
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (released && values instanceof Float32Array && this.born.get(values.buffer) === 'owned') {
+      this.born.delete(values.buffer);
+      if (this.pooledBytes + values.byteLength <= MAX_POOLED_BYTES) {
+        const list = this.freeArrays.get(values.length) ?? [];
+        list.push(values);
+        this.freeArrays.set(values.length, list);
+        this.pooledBytes += values.byteLength;
+      }
+    }
+    return released;
+  }
+
+  override dispose(): void {
+    this.freeArrays.clear();
+    this.pooledBytes = 0;
+    super.dispose();
+  }
+
+  /** A pool-born array becomes owned by its first tensor; any second registration (alias) disowns it. */
+  private claim(values: backend_util.BackendValues | undefined): void {
+    if (!ArrayBuffer.isView(values)) return;
+    const state = this.born.get(values.buffer);
+    if (state === 'fresh' && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength) {
+      this.born.set(values.buffer, 'owned');
+    } else if (state !== undefined) {
+      this.born.delete(values.buffer);
+    }
+  }
+
+  /** Handed out of the backend: someone else may hold it now, so it is never reused. */
+  private escape(values: backend_util.BackendValues | undefined): void {
+    if (ArrayBuffer.isView(values)) this.born.delete(values.buffer);
+  }
+}
+
+function nativeKernels(addon: NativeAddon): tf.KernelConfig[] {
+  return [
+    batchMatMulKernel(addon),
+    fusedMatMulKernel(addon),
+    ...binaryKernels(addon),
+    erfKernel(addon),
+    softmaxKernel(addon),
+    unsortedSegmentSumKernel(addon),
+    transposeKernel(addon),
+    ...reduceKernels(addon),
+    ...unaryKernels(addon),
+    gatherKernel(addon),
+    addNKernel(addon),
+  ];
+}
+
+/** Kernel names with a native implementation, for logs and the benchmark. */
+export function nativeKernelNames(addon: NativeAddon): string[] {
+  return nativeKernels(addon).map((k) => k.kernelName);
+}
+
+/**
+ * Registers the 'native' backend and its kernels once: every cpu kernel under the new name, then
+ * the native ones over them. Priority 0: it is used only when chosen by name (tf.setBackend).
+ */
+export function registerNativeBackend(addon: NativeAddon): void {
+  if (tf.findBackendFactory(NATIVE_BACKEND_NAME) == null) {
+    tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
+  }
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME) === undefined) {
+      tf.registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME });
+    }
+  }
+  for (const config of nativeKernels(addon)) {
+    if (tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME) !== undefined) {
+      tf.unregisterKernel(config.kernelName, NATIVE_BACKEND_NAME);
+    }
+    tf.registerKernel(config);
+  }
+}

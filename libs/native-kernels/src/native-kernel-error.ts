@@ -1,0 +1,12 @@
+/** Stable codes for native-kernel failures; callers branch on `code`, people read `message`. */
+export type NativeKernelErrorCode = 'NATIVE_UNAVAILABLE' | 'NATIVE_BAD_ARGUMENT' | 'NATIVE_SHAPE_MISMATCH';
+
+export class NativeKernelError extends Error {
+  override readonly name = 'NativeKernelError';
+  constructor(
+    readonly code: NativeKernelErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

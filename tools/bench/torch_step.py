@@ -1,0 +1,108 @@
+"""One BERT sequence-classification training step (forward, backward, AdamW) in plain PyTorch.
+
+The reference for tools/bench/bench-train.ts: same shapes, dropout on, same thread count.
+Prints one JSON line: {"model", "threads", "step_ms": [...], "samples_per_s", "peak_rss_mb"}.
+
+  /usr/bin/python3 tools/bench/torch_step.py --model tiny --threads 2 --steps 5
+"""
+import argparse
+import json
+import math
+import resource
+import time
+
+import torch
+from torch import nn
+
+SIZES = {  # layers, hidden, heads; intermediate = 4 * hidden, as tunefleet's BERT_PRESETS
+    "tiny": (2, 128, 2),
+    "mini": (4, 256, 4),
+    "small": (4, 512, 8),
+    "base": (12, 768, 12),
+}
+VOCAB, MAX_POSITIONS, TYPE_VOCAB, DROPOUT, EPS = 30522, 512, 2, 0.1, 1e-12
+
+
+class Layer(nn.Module):
+    def __init__(self, hidden, heads):
+        super().__init__()
+        self.heads = heads
+        self.query, self.key, self.value = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.attn_out, self.attn_norm = nn.Linear(hidden, hidden), nn.LayerNorm(hidden, eps=EPS)
+        self.intermediate, self.output = nn.Linear(hidden, 4 * hidden), nn.Linear(4 * hidden, hidden)
+        self.out_norm, self.dropout = nn.LayerNorm(hidden, eps=EPS), nn.Dropout(DROPOUT)
+
+    def split(self, x):  # [batch, seq, hidden] -> [batch, heads, seq, head_dim]
+        b, s, h = x.shape
+        return x.view(b, s, self.heads, h // self.heads).transpose(1, 2)
+
+    def forward(self, x, mask):
+        q, k, v = self.split(self.query(x)), self.split(self.key(x)), self.split(self.value(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + mask
+        context = self.dropout(scores.softmax(-1)) @ v
+        context = context.transpose(1, 2).reshape(x.shape)
+        x = self.attn_norm(x + self.dropout(self.attn_out(context)))
+        ffn = self.output(nn.functional.gelu(self.intermediate(x)))
+        return self.out_norm(x + self.dropout(ffn))
+
+
+class Bert(nn.Module):
+    def __init__(self, layers, hidden, heads, labels=2):
+        super().__init__()
+        self.words, self.positions = nn.Embedding(VOCAB, hidden), nn.Embedding(MAX_POSITIONS, hidden)
+        self.types, self.norm = nn.Embedding(TYPE_VOCAB, hidden), nn.LayerNorm(hidden, eps=EPS)
+        self.layers = nn.ModuleList(Layer(hidden, heads) for _ in range(layers))
+        self.pooler, self.classifier, self.dropout = nn.Linear(hidden, hidden), nn.Linear(hidden, labels), nn.Dropout(DROPOUT)
+
+    def forward(self, ids, types, attention_mask):
+        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = self.dropout(self.norm(self.words(ids) + self.positions(positions) + self.types(types)))
+        mask = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        for layer in self.layers:
+            x = layer(x, mask)
+        pooled = torch.tanh(self.pooler(x[:, 0]))
+        return self.classifier(self.dropout(pooled))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="tiny", choices=sorted(SIZES))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--seq", type=int, default=128)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = Bert(*SIZES[args.model]).train()
+    # Weight decay off for biases and LayerNorm weights, as Hugging Face's Trainer.
+    decayed = [p for n, p in model.named_parameters() if p.dim() > 1]
+    plain = [p for n, p in model.named_parameters() if p.dim() <= 1]
+    optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": 0.01}, {"params": plain, "weight_decay": 0.0}], lr=5e-5)
+    size = args.batch * args.seq
+    ids = (torch.arange(size) * 7919 % VOCAB).view(args.batch, args.seq)
+    types = torch.zeros_like(ids)
+    attention_mask = torch.ones_like(ids)
+    labels = torch.arange(args.batch) % 2
+    times = []
+    for step in range(args.steps + 1):  # step 0 warms up
+        start = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(model(ids, types, attention_mask), labels)
+        loss.backward()
+        optimizer.step()
+        elapsed = (time.perf_counter() - start) * 1000
+        if step > 0:
+            times.append(elapsed)
+    median = sorted(times)[len(times) // 2]
+    print(json.dumps({
+        "model": args.model,
+        "threads": torch.get_num_threads(),
+        "step_ms": [round(t, 1) for t in times],
+        "samples_per_s": round(args.batch * 1000 / median, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
