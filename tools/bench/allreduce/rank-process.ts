@@ -1,0 +1,43 @@
+// One rank of the all-reduce benchmark: a GrpcCollectiveEndpoint in its own process.
+import { GrpcCollectiveEndpoint, ringAllReduce, type Transport } from '@tunefleet/comm';
+import { BENCH_TOKEN, type FromRank, type ToRank } from './protocol.ts';
+
+const lanes = Number(process.argv[2] ?? '2');
+const maxChunkBytes = Number(process.argv[3] ?? String(1 << 20));
+const reply = (message: FromRank): void => {
+  process.send!(message);
+};
+
+const endpoint = await GrpcCollectiveEndpoint.listen({ token: BENCH_TOKEN, lanes, maxChunkBytes });
+let transport: Transport | undefined;
+let step = 0;
+reply({ kind: 'listening', address: endpoint.address });
+
+process.on('disconnect', () => process.exit(0)); // the parent is gone
+process.on('message', (message: ToRank) => {
+  void handle(message).catch((error: unknown) => reply({ kind: 'error', message: error instanceof Error ? error.message : String(error) }));
+});
+
+async function handle(message: ToRank): Promise<void> {
+  if (message.kind === 'join') {
+    transport = endpoint.join({ jobId: 'bench', rank: message.rank, worldSize: message.worldSize, rightAddress: message.rightAddress });
+    reply({ kind: 'joined' });
+  } else if (message.kind === 'run') {
+    const t = transport!;
+    const buffer = new Float32Array(message.bytes / 4);
+    const millis: number[] = [];
+    let isCorrect = true;
+    for (let i = 0; i < message.iterations; i++) {
+      buffer.fill(t.rank + 1);
+      const started = performance.now();
+      await ringAllReduce(t, buffer, { step: step++, bucketId: 0, timeoutMs: 600_000, dtype: message.dtype, chunkBytes: message.chunkBytes });
+      millis.push(performance.now() - started);
+      const expected = (t.worldSize * (t.worldSize + 1)) / 2;
+      isCorrect &&= buffer[0] === expected && buffer[buffer.length - 1] === expected && buffer[buffer.length >> 1] === expected;
+    }
+    reply({ kind: 'result', rank: t.rank, millis, isCorrect });
+  } else {
+    await (transport ?? endpoint).close();
+    process.exit(0);
+  }
+}
