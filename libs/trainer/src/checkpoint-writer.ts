@@ -1,7 +1,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSafetensors, type TrainableModel } from '@tunefleet/model';
-import type { AdamW } from './adamw.ts';
+import type { Optimizer } from './fused-adamw.ts';
 import { TrainerError } from './errors.ts';
 import type { LrScheduler } from './lr-schedule.ts';
 import { trainingArgumentsToJSON, type TrainingArguments } from './training-arguments.ts';
@@ -24,7 +24,7 @@ export async function writeModelDir(
 }
 
 /** What a checkpoint adds to an output model so training can resume exactly. */
-export async function writeOptimizerState(dir: string, optimizer: AdamW, scheduler: LrScheduler): Promise<void> {
+export async function writeOptimizerState(dir: string, optimizer: Optimizer, scheduler: LrScheduler): Promise<void> {
   await writeSafetensors(join(dir, 'optimizer.safetensors'), optimizer.stateTensors());
   await writeJson(join(dir, 'scheduler.json'), scheduler.toJSON());
 }

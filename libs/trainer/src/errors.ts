@@ -8,7 +8,8 @@ export type TrainerErrorCode =
   | 'CHECKPOINT_NOT_FOUND'
   | 'CHECKPOINT_INVALID'
   | 'METRIC_MISSING'
-  | 'LABELS_INVALID';
+  | 'LABELS_INVALID'
+  | 'OPTIMIZER_INVALID';
 
 export class TrainerError extends Error {
   readonly code: TrainerErrorCode;

@@ -10,6 +10,7 @@ export {
 export { NoopGradientSync, type GradientSync } from './gradient-sync.ts';
 export { batchesPerEpoch, type BatchOptions, type BatchSource } from './batch-source.ts';
 export { AdamW, type AdamWOptions, type NamedArray } from './adamw.ts';
+export { FusedAdamW, type FusedAdamWKernel, type Optimizer } from './fused-adamw.ts';
 export { clipGradNorm, globalNorm } from './clip-grad-norm.ts';
 export { LrScheduler, getLrLambda, numWarmupSteps, type LrLambda, type LrSchedulerType } from './lr-schedule.ts';
 export {

@@ -1,5 +1,6 @@
 import type { TrainableModel } from '@tunefleet/model';
 import type { BatchSource } from './batch-source.ts';
+import type { FusedAdamWKernel } from './fused-adamw.ts';
 import type { GradientSync } from './gradient-sync.ts';
 import type { TrainingArguments } from './training-arguments.ts';
 
@@ -61,6 +62,8 @@ export interface TrainerOptions {
   readonly trainDataset?: BatchSource;
   readonly evalDataset?: BatchSource;
   readonly computeMetrics?: ComputeMetrics;
+  /** A backend's one-call AdamW (e.g. native-kernels' adamwUpdate); default: AdamW from tensor ops. */
+  readonly fusedAdamWKernel?: FusedAdamWKernel;
   /** Defaults to NoopGradientSync (one process). */
   readonly gradientSync?: GradientSync;
   readonly callbacks?: readonly TrainerCallbacks[];

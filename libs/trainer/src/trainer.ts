@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, type TrainableModel } from '@tunefleet/model';
 import { AdamW } from './adamw.ts';
+import { FusedAdamW, type Optimizer } from './fused-adamw.ts';
 import type { BatchSource } from './batch-source.ts';
 import { checkpointDir, loadModelWeights, resolveResumeDir, rotateCheckpoints } from './checkpoints.ts';
 import { readSchedulerStep, writeJson, writeModelDir, writeOptimizerState, writeResults } from './checkpoint-writer.ts';
@@ -29,7 +30,7 @@ export class Trainer {
   private readonly options: TrainerOptions;
   private readonly sync: GradientSync;
   private readonly callbacks: readonly TrainerCallbacks[];
-  private optimizer: AdamW | null = null;
+  private optimizer: Optimizer | null = null;
   private scheduler: LrScheduler | null = null;
   private isStopRequested = false;
   private samplesSeen = 0;
@@ -146,11 +147,12 @@ export class Trainer {
   private resetRun(plan: TrainingPlan): void {
     const args = this.args;
     this.optimizer?.dispose();
-    this.optimizer = new AdamW(
-      this.model.parameters,
-      { beta1: args.adam_beta1, beta2: args.adam_beta2, epsilon: args.adam_epsilon, weightDecay: args.weight_decay },
-      (name) => this.model.isDecayed(name),
-    );
+    const adamOptions = { beta1: args.adam_beta1, beta2: args.adam_beta2, epsilon: args.adam_epsilon, weightDecay: args.weight_decay };
+    const isDecayed = (name: string) => this.model.isDecayed(name);
+    const fused = this.options.fusedAdamWKernel;
+    this.optimizer = fused
+      ? new FusedAdamW(this.model.parameters, adamOptions, isDecayed, fused)
+      : new AdamW(this.model.parameters, adamOptions, isDecayed);
     this.scheduler = new LrScheduler(args.learning_rate, args.lr_scheduler_type, plan.warmupSteps, plan.maxSteps);
     this.state = new TrainerState();
     this.state.maxSteps = plan.maxSteps;
