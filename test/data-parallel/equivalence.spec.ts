@@ -16,6 +16,8 @@ const TOKEN = 'data-parallel-test-token-0123456789';
 
 type Args = Partial<TrainingArgumentsInput>;
 
+const CLIP_NORM = 0.05;
+
 /**
  * Every parameter but the attention key biases. A key bias adds q.b_k to all scores of a query row
  * and softmax ignores such shifts, so its true gradient is exactly 0; in float it is rounding noise
@@ -24,14 +26,15 @@ type Args = Partial<TrainingArgumentsInput>;
  */
 const isGradientDetermined = (name: string): boolean => !name.endsWith('attention.self.key.bias');
 
-async function singleProcess(args: Args, batchSize: number): Promise<{ params: Map<string, Float32Array>; losses: number[]; steps: number }> {
+async function singleProcess(args: Args, batchSize: number): Promise<{ params: Map<string, Float32Array>; losses: number[]; gradNorms: number[]; steps: number }> {
   const model = tinyModel();
   const trainer = new Trainer({ model, args: trainingArgs({ output_dir: await tempDir(), ...args, per_device_train_batch_size: batchSize }), trainDataset: DATASET });
   const result = await trainer.train();
   const losses = trainer.state.logHistory.filter((e) => 'loss' in e).map((e) => e['loss']!);
+  const gradNorms = trainer.state.logHistory.filter((e) => 'grad_norm' in e).map((e) => e['grad_norm']!);
   const params = snapshot(model);
   model.dispose();
-  return { params, losses, steps: result.globalStep };
+  return { params, losses, gradNorms, steps: result.globalStep };
 }
 
 /** Runs one Trainer per transport concurrently (one process, async all-reduce) and returns every rank's result. */
@@ -61,6 +64,8 @@ async function expectEquivalent(transports: readonly Transport[], args: Args, ex
   expect(reference.steps).toBe(expectedSteps);
   const initial = snapshot(tinyModel());
   expect(maxRelativeDifference(reference.params, initial).value).toBeGreaterThan(1e-2); // training moved the weights
+  // Clipping was active, so a wrongly scaled average could not hide behind Adam's scale invariance.
+  expect(Math.max(...reference.gradNorms)).toBeGreaterThan(CLIP_NORM);
   for (const rank of ranks) {
     expect(rank.steps).toBe(expectedSteps);
     const worst = maxRelativeDifference(rank.params, reference.params, isGradientDetermined);
@@ -71,11 +76,11 @@ async function expectEquivalent(transports: readonly Transport[], args: Args, ex
 
 describe('2 workers x per-device batch 4 == 1 process x batch 8 (AdamW, dropout off)', () => {
   it('in-memory ring: 10 steps over 2 epochs, including a partial last batch split 2 + 3', async () => {
-    await expectEquivalent(InMemoryTransport.createRing({ worldSize: 2 }), { max_grad_norm: 1, weight_decay: 0.01, warmup_steps: 2 }, 10);
+    await expectEquivalent(InMemoryTransport.createRing({ worldSize: 2 }), { max_grad_norm: CLIP_NORM, weight_decay: 0.01, warmup_steps: 2 }, 10);
   });
 
   it('in-memory ring with gradient_accumulation_steps 2 (the last step takes 3 micro-batches)', async () => {
-    await expectEquivalent(InMemoryTransport.createRing({ worldSize: 2 }), { gradient_accumulation_steps: 2, max_grad_norm: 1 }, 4);
+    await expectEquivalent(InMemoryTransport.createRing({ worldSize: 2 }), { gradient_accumulation_steps: 2, max_grad_norm: CLIP_NORM }, 4);
   });
 
   it('real gRPC ring on 127.0.0.1:0', async () => {
@@ -84,7 +89,7 @@ describe('2 workers x per-device batch 4 == 1 process x batch 8 (AdamW, dropout 
       const transports = endpoints.map((endpoint, rank) =>
         endpoint.join({ jobId: 'dp-equivalence', rank, worldSize: 2, rightAddress: endpoints[(rank + 1) % 2]!.address }),
       );
-      await expectEquivalent(transports, { gradient_accumulation_steps: 2, max_steps: 3 }, 3);
+      await expectEquivalent(transports, { gradient_accumulation_steps: 2, max_steps: 3, max_grad_norm: CLIP_NORM }, 3);
     } finally {
       await Promise.all(endpoints.map((endpoint) => endpoint.close()));
     }

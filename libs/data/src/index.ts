@@ -15,6 +15,9 @@
  * padding into a `ModelBatch`-shaped `EncodedBatch`; `batchesForEpoch` / `batchIndicesForEpoch`
  * order an epoch with the deterministic `permutation(n, seed, epoch)`. `dataset.batches(options)`
  * makes an `EncodedDataset` a trainer `BatchSource` as it is.
+ * Data parallel: `new ShardedBatchSource(dataset, { rank, worldSize })` yields this rank's slice of
+ * each global micro-batch (`shardedBatchIndices`), empty slices included, so W ranks read what one
+ * rank with batch B*W reads and every example of an epoch is used exactly once across ranks.
  * Token classification: `encodeTaggedSentences(readConll(...).sentences, tokenizer, options)` labels
  * the first sub-token of each word (`alignWordLabels`) and -100 elsewhere.
  * Tokenizers are seen through the structural `BatchTokenizer` / `WordTokenizer` interfaces.
@@ -31,3 +34,10 @@ export { EncodedDataset, type EncodedBatch, type EncodedRows } from './encoded-d
 export { encodeExamples, type BatchTokenizer, type EncodeOptions } from './encode-examples.ts';
 export { batchesForEpoch, batchIndicesForEpoch, type EpochOptions } from './epoch-batches.ts';
 export { encodeTaggedSentences, type WordTokenizer } from './encode-tagged-sentences.ts';
+export {
+  emptyBatch,
+  globalMicroBatchesPerEpoch,
+  shardedBatchIndices,
+  ShardedBatchSource,
+  type ShardSpec,
+} from './sharded-batch-source.ts';

@@ -9,6 +9,8 @@ export {
 } from './training-arguments.ts';
 export { NoopGradientSync, type GradientSync } from './gradient-sync.ts';
 export { batchesPerEpoch, type BatchOptions, type BatchSource } from './batch-source.ts';
+export { isShardedSource, planForSource, type ShardedSource } from './sharded-plan.ts';
+export { lossTermCount, SYNC_TRAILER_LENGTH } from './gradients.ts';
 export { AdamW, type AdamWOptions, type NamedArray } from './adamw.ts';
 export { FusedAdamW, type FusedAdamWKernel, type Optimizer } from './fused-adamw.ts';
 export { clipGradNorm, globalNorm } from './clip-grad-norm.ts';

@@ -47,7 +47,7 @@ describe('Trainer numerics', () => {
     expect(result.globalStep).toBe(8); // 32 examples / batch 4 / accum 2 = 4 steps per epoch
     expect(sync.bufferLengths).toHaveLength(8);
     const parameterCount = [...doubled.model.parameters.values()].reduce((n, v) => n + v.size, 0);
-    expect(sync.bufferLengths.every((n) => n === parameterCount + 1)).toBe(true); // gradients + the step loss
+    expect(sync.bufferLengths.every((n) => n === parameterCount + 2)).toBe(true); // gradients + loss sum + loss-term count
     const norms = (t: typeof single.trainer): number[] => t.state.logHistory.filter((e) => 'grad_norm' in e).map((e) => e['grad_norm']!);
     norms(doubled.trainer).forEach((norm, i) => expect(norm).toBeCloseTo(norms(single.trainer)[i]!, 5));
     expect(result.trainingLoss).toBeCloseTo(single.trainer.state.logHistory.at(-1)!['train_loss']!, 6);

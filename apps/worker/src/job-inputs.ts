@@ -1,0 +1,58 @@
+import { encodeExamples, encodeTaggedSentences, readConll, readExamples, type EncodedDataset, type LabelMap } from '@tunefleet/data';
+import { loadPretrained, type BertModel, type ModelTask } from '@tunefleet/model';
+import type { JobSpec } from '@tunefleet/proto';
+import { BertTokenizer } from '@tunefleet/tokenizer';
+import { classificationComputeMetrics, type ComputeMetrics } from '@tunefleet/trainer';
+import { WorkerError } from './worker-error.ts';
+
+// The job spec has no max_seq_length yet; 128 is the CLI's default (SST-2 sentences average ~20 pieces).
+const MAX_SEQ_LENGTH = 128;
+
+/** Everything a rank reads from the shared folder before training. */
+export interface JobInputs {
+  readonly model: BertModel;
+  readonly tokenizer: BertTokenizer;
+  readonly trainSet: EncodedDataset;
+  readonly evalSet?: EncodedDataset;
+  readonly computeMetrics: ComputeMetrics;
+}
+
+/**
+ * Reads tokenizer, data and model from the paths in the spec, exactly as `tunefleet train` does. Every
+ * rank reads the whole training file (the shard is a view of it), so every rank builds the same label
+ * map; the head, when new, is initialised from `seed` so ranks start equal.
+ */
+export async function loadJobInputs(spec: JobSpec, seed: number, log: (line: string) => void): Promise<JobInputs> {
+  const task = spec.task as ModelTask;
+  if (task !== 'sequence-classification' && task !== 'token-classification') {
+    throw new WorkerError('TASK_UNSUPPORTED', `job task "${spec.task}" is not supported by workers; use sequence-classification or token-classification.`);
+  }
+  const tokenizer = await BertTokenizer.fromPretrained(spec.modelNameOrPath);
+  const encodeOptions = { maxLength: MAX_SEQ_LENGTH, padId: tokenizer.padTokenId };
+  let labelMap: LabelMap;
+  let trainSet: EncodedDataset;
+  let evalSet: EncodedDataset | undefined;
+  if (task === 'sequence-classification') {
+    const train = await readExamples(spec.trainFile);
+    labelMap = train.labelMap!;
+    trainSet = encodeExamples(train.examples, tokenizer, encodeOptions);
+    if (spec.validationFile !== '') evalSet = encodeExamples((await readExamples(spec.validationFile, { labelMap })).examples, tokenizer, encodeOptions);
+  } else {
+    const train = await readConll(spec.trainFile);
+    labelMap = train.labelMap;
+    trainSet = encodeTaggedSentences(train.sentences, tokenizer, encodeOptions);
+    if (spec.validationFile !== '') evalSet = encodeTaggedSentences((await readConll(spec.validationFile, { labelMap })).sentences, tokenizer, encodeOptions);
+  }
+  const numLabels = Object.keys(labelMap.label2id).length;
+  const { model } = await loadPretrained(spec.modelNameOrPath, {
+    task,
+    numLabels,
+    id2label: labelMap.id2label,
+    label2id: labelMap.label2id,
+    seed,
+    log,
+  });
+  // Accuracy/F1 over classes; token classification's -100 positions are skipped by the metric.
+  const computeMetrics = classificationComputeMetrics(numLabels);
+  return { model, tokenizer, trainSet, computeMetrics, ...(evalSet ? { evalSet } : {}) };
+}
