@@ -33,10 +33,12 @@ function startWorker(workerId: string): { child: ChildProcess; exit: Promise<{ c
   return { child, exit };
 }
 
-async function submit(epochs: number, collectiveTimeoutMs: number) {
+// The success path gets a generous heartbeat deadline: a training step blocks a worker's event loop, and
+// CI runs other test files beside this one on 2 cores. The kill test keeps a short one.
+async function submit(epochs: number, collectiveTimeoutMs: number, heartbeatTimeoutMs: number) {
   const root = await tempDir();
   const folder = await writeJobFolder(root);
-  coordinator = await startCoordinator({ port: 0, dbPath: join(root, 'jobs.db'), token: TOKEN, heartbeatTimeoutMs: 3_000, log: () => {} });
+  coordinator = await startCoordinator({ port: 0, dbPath: join(root, 'jobs.db'), token: TOKEN, heartbeatTimeoutMs, log: () => {} });
   const client = createCoordinatorClient(coordinator.address, TOKEN);
   clients.push(client);
   const outputDir = join(root, 'out');
@@ -56,7 +58,7 @@ async function submit(epochs: number, collectiveTimeoutMs: number) {
 
 describe('workers as processes', () => {
   it('two worker processes finish a bf16 job; exit 0; rank 0 wrote the model', async () => {
-    const { client, job, outputDir } = await submit(1, 20_000);
+    const { client, job, outputDir } = await submit(1, 20_000, 30_000);
     const workers = [startWorker('p0'), startWorker('p1')];
     const final = await client.watchJob(job.jobId, () => {});
     const exits = await Promise.all(workers.map((w) => w.exit));
@@ -66,7 +68,7 @@ describe('workers as processes', () => {
   });
 
   it('a worker killed mid-training: the job FAILS naming the rank, the survivor exits non-zero', async () => {
-    const { client, job } = await submit(500, 2_000);
+    const { client, job } = await submit(500, 2_000, 3_000);
     const workers = [startWorker('k0'), startWorker('k1')];
     let isKilled = false;
     const final = await client.watchJob(job.jobId, (progress) => {
