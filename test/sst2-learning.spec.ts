@@ -11,10 +11,11 @@ const BIN = join(ROOT, 'apps/cli/bin/tunefleet.mjs');
 
 // SST-2 test split (examples/sst2/test.tsv): 374 positive of 728, so always answering "positive"
 // scores 51.4%. A 2-layer x 128 BERT initialised at random (no pretrained weights exist offline)
-// and trained for 200 steps of 32 sentences (under one epoch) must be clearly above that.
+// and trained for 250 steps of 32 sentences (1.2 epochs) must be clearly above that. Measured here:
+// 78.8% (README); the bound leaves room for run-to-run differences of threaded kernels.
 const MAJORITY_ACCURACY = 374 / 728;
 const REQUIRED_ACCURACY = 0.7;
-const MAX_STEPS = 200;
+const MAX_STEPS = 250;
 
 describe('learning on real data: SST-2', () => {
   const work = mkdtemp(join(tmpdir(), 'tunefleet-sst2-'));
@@ -32,7 +33,7 @@ describe('learning on real data: SST-2', () => {
       process.execPath,
       [
         BIN, 'train', '--config', 'examples/sst2-tiny.yaml', '--model', init, '--output-dir', out,
-        '--max-steps', String(MAX_STEPS), '--learning-rate', '0.002', '--eval-strategy', 'no', '--save-strategy', 'no',
+        '--max-steps', String(MAX_STEPS), '--eval-strategy', 'no', '--save-strategy', 'no',
         '--load-best-model-at-end', 'false', '--logging-steps', '50',
       ],
       { cwd: ROOT, maxBuffer: 64 << 20 },
