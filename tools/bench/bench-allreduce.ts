@@ -1,8 +1,9 @@
-// Ring all-reduce over gRPC between real processes on loopback, next to raw node:net TCP between
-// two processes measured in the same run. Figures as nccl-tests reports them:
+// Ring all-reduce (GrpcCollectiveEndpoint) between real processes on loopback, over the TCP data
+// plane and over pure gRPC, next to raw node:net TCP between two processes measured in the same
+// run. Figures as nccl-tests reports them:
 //   algbw = bytes / time,  busbw = algbw * 2(N-1)/N  (comparable with the link's bandwidth).
 // Usage: npx tsx tools/bench/bench-allreduce.ts [--ranks 2,4] [--sizes-mb 4,40,400] [--dtype f32|bf16]
-//        [--lanes 2] [--chunk-kb 1024] [--iterations 5]
+//        [--lanes 2] [--chunk-kb 1024] [--iterations 5] [--data-plane tcp,grpc]
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -20,12 +21,14 @@ const { values: args } = parseArgs({
     lanes: { type: 'string', default: '2' },
     'chunk-kb': { type: 'string', default: '1024' },
     iterations: { type: 'string', default: '5' },
+    'data-plane': { type: 'string', default: 'tcp,grpc' },
   },
 });
 const MB = 1_000_000;
 const rankCounts = args.ranks.split(',').map(Number);
 const sizesMb = args['sizes-mb'].split(',').map(Number);
 const dtype = args.dtype as WireDtype;
+const dataPlanes = args['data-plane'].split(',') as Array<'tcp' | 'grpc'>;
 const chunkBytes = Number(args['chunk-kb']) * 1024;
 const iterationsFor = (bytes: number): number => Math.max(2, Math.min(Number(args.iterations), Math.ceil((400 * MB) / bytes)));
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -66,8 +69,8 @@ interface Rank {
   send(message: ToRank): void;
 }
 
-function startRank(): Rank {
-  const processHandle = child('./allreduce/rank-process.ts', [args.lanes, String(chunkBytes)]);
+function startRank(dataPlane: 'tcp' | 'grpc'): Rank {
+  const processHandle = child('./allreduce/rank-process.ts', [args.lanes, String(chunkBytes), dataPlane]);
   const inbox: FromRank[] = [];
   const waiting: Array<(m: FromRank) => void> = [];
   processHandle.on('message', (m: FromRank) => {
@@ -86,8 +89,8 @@ function startRank(): Rank {
   };
 }
 
-async function benchRing(worldSize: number): Promise<Array<{ bytes: number; millis: number }>> {
-  const ranks = Array.from({ length: worldSize }, startRank);
+async function benchRing(worldSize: number, dataPlane: 'tcp' | 'grpc'): Promise<Array<{ bytes: number; millis: number }>> {
+  const ranks = Array.from({ length: worldSize }, () => startRank(dataPlane));
   const addresses = await Promise.all(ranks.map(async (r) => ((await r.next()) as Extract<FromRank, { kind: 'listening' }>).address));
   ranks.forEach((r, rank) => r.send({ kind: 'join', rank, worldSize, rightAddress: addresses[(rank + 1) % worldSize]! }));
   await Promise.all(ranks.map((r) => r.next()));
@@ -109,20 +112,23 @@ async function benchRing(worldSize: number): Promise<Array<{ bytes: number; mill
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${os.cpus().length} x ${cpu}, node ${process.version}, loopback 127.0.0.1, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`ring all-reduce over gRPC (@tunefleet/comm): dtype ${dtype}, ${args.lanes} lanes, chunk ${args['chunk-kb']} KiB`);
+console.log(`ring all-reduce (@tunefleet/comm): dtype ${dtype}, ${args.lanes} lanes, chunk ${args['chunk-kb']} KiB, data plane ${dataPlanes.join(' and ')}`);
 const tcpBefore = await rawTcpMbPerSecond(40 * MB, 5);
 const table: string[] = [];
-const busbwOf = new Map<string, number>();
-for (const worldSize of rankCounts) {
-  for (const { bytes, millis } of await benchRing(worldSize)) {
-    const algbw = bytes / MB / (millis / 1000);
-    const busbw = (algbw * 2 * (worldSize - 1)) / worldSize;
-    table.push([worldSize, (bytes / MB).toFixed(0), millis.toFixed(1), algbw.toFixed(0), busbw.toFixed(0)].map((c) => String(c).padStart(9)).join(''));
-    busbwOf.set(`${worldSize}/${bytes}`, busbw);
+const busbws: number[] = [];
+for (const dataPlane of dataPlanes) {
+  for (const worldSize of rankCounts) {
+    for (const { bytes, millis } of await benchRing(worldSize, dataPlane)) {
+      const algbw = bytes / MB / (millis / 1000);
+      const busbw = (algbw * 2 * (worldSize - 1)) / worldSize;
+      const cells = [dataPlane, worldSize, (bytes / MB).toFixed(0), millis.toFixed(1), algbw.toFixed(0), busbw.toFixed(0)];
+      table.push(cells.map((c) => String(c).padStart(11)).join(''));
+      busbws.push(busbw);
+    }
   }
 }
 const tcpAfter = await rawTcpMbPerSecond(40 * MB, 5);
 const tcp = (tcpBefore + tcpAfter) / 2;
 console.log(`raw TCP (node:net, 1 stream, 2 processes, 40 MB rounds): ${tcpBefore.toFixed(0)} MB/s before, ${tcpAfter.toFixed(0)} MB/s after; mean ${tcp.toFixed(0)} MB/s`);
-console.log(['ranks', 'MB', 'time ms', 'algbw MB/s', 'busbw MB/s', 'busbw/TCP'].map((c) => c.padStart(9)).join(' '));
-table.forEach((row, i) => console.log(`${row}${(([...busbwOf.values()][i]! / tcp) * 100).toFixed(0).padStart(9)}%`));
+console.log(['plane', 'ranks', 'MB', 'time ms', 'algbw MB/s', 'busbw MB/s', 'busbw/TCP'].map((c) => c.padStart(11)).join(''));
+table.forEach((row, i) => console.log(`${row}${((busbws[i]! / tcp) * 100).toFixed(0).padStart(9)}%`));

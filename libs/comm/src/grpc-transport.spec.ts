@@ -24,7 +24,13 @@ async function grpcRing(worldSize: number, perRank: (rank: number) => Partial<Gr
   );
 }
 
+// Default endpoints: chunk payloads travel over the TCP data plane (data-plane.spec.ts checks that they do).
 describeRingConformance('GrpcTransport', (worldSize) => grpcRing(worldSize), { maxWorldSize: 4, maxLength: 64, propertyRuns: 12 });
+describeRingConformance('GrpcTransport, pure gRPC (dataPlane: grpc)', (worldSize) => grpcRing(worldSize, () => ({ dataPlane: 'grpc' })), {
+  maxWorldSize: 4,
+  maxLength: 64,
+  propertyRuns: 12,
+});
 
 /** A raw client speaking to an endpoint as a (mis)behaving left neighbour would. */
 function rawStream(address: string, metadata: grpc.Metadata, maxSendBytes = 4 << 20) {

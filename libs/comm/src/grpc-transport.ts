@@ -1,10 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { CollectiveService, ExchangeResponse } from '@tunefleet/proto';
+import { f32ToBf16, roundToBf16InPlace } from './bf16.ts';
+import { DATA_PLANE_VERSION, FrameKind, encodeBareHeader, encodeChunkHeader } from './data-plane-frame.ts';
+import { DataPlaneLane } from './data-plane-lane.ts';
+import { DataPlaneListener } from './data-plane-listener.ts';
+import { dataPlaneServiceDefinition, requestOffer, type DataPlaneOffer, type OfferCall, type OfferCallback } from './data-plane-offer.ts';
 import { ChunkRejectedError, CommError, PeerUnavailableError } from './errors.ts';
 import { raiseServerFlowControlWindow } from './grpc-server-tuning.ts';
 import { Mailbox } from './mailbox.ts';
 import type { Transport } from './transport.ts';
+import { encodeChunkFrame, type ChunkHeader, type WireDtype } from './wire-codec.ts';
 
 /** Frames carry chunks of 256 KiB to 1 MiB (default); the limit adds room for the frame header. */
 export const MIN_CHUNK_BYTES = 256 * 1024;
@@ -12,6 +18,8 @@ export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
 const FRAME_HEADER_SLACK_BYTES = 4096;
 /** 16 MiB: enough in flight to keep a 10 Gb/s link busy at ~10 ms of event-loop jitter. */
 const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
+/** Deadline of the data-plane offer call and of opening a data-plane connection. */
+const DATA_PLANE_SETUP_MS = 10_000;
 
 export interface CommLogger {
   warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
@@ -43,6 +51,13 @@ export interface GrpcEndpointOptions {
   readonly maxChunkBytes?: number;
   /** Parallel streams (each its own TCP connection) to the right neighbour. Default 2. */
   readonly lanes?: number;
+  /**
+   * Where chunk payloads travel. 'tcp' (default): a raw, token-authenticated `node:net`
+   * connection per lane (`node:tls` when `tls` is given), found through the gRPC endpoint; a
+   * neighbour without one is sent to over gRPC. 'grpc': Collective.Exchange streams only, and no
+   * data-plane listener (neighbours then send to this rank over gRPC too).
+   */
+  readonly dataPlane?: 'tcp' | 'grpc';
   readonly logger?: CommLogger;
 }
 
@@ -81,6 +96,8 @@ export class GrpcCollectiveEndpoint {
   private readonly expectedDigest: Buffer;
   readonly logger: CommLogger;
 
+  private dataPlaneListener: DataPlaneListener | undefined;
+
   private constructor(
     private readonly server: grpc.Server,
     readonly address: string,
@@ -112,13 +129,52 @@ export class GrpcCollectiveEndpoint {
     server.addService(exchangeDefinition, {
       exchange: (call: ExchangeCall, callback: ExchangeCallback) => created.endpoint!.handleExchange(call, callback),
     });
+    server.addService(dataPlaneServiceDefinition, {
+      offer: (call: OfferCall, callback: OfferCallback) => created.endpoint!.handleOffer(call, callback),
+    });
     const hostPort = host.includes(':') ? `[${host}]` : host;
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${hostPort}:${options.port ?? 0}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     const isTuned = raiseServerFlowControlWindow(server, FLOW_CONTROL_WINDOW_BYTES);
-    created.endpoint = new GrpcCollectiveEndpoint(server, `${hostPort}:${port}`, { ...options, maxChunkBytes }, isTuned);
-    return created.endpoint;
+    const endpoint = new GrpcCollectiveEndpoint(server, `${hostPort}:${port}`, { ...options, maxChunkBytes }, isTuned);
+    if ((options.dataPlane ?? 'tcp') === 'tcp') {
+      try {
+        endpoint.dataPlaneListener = await DataPlaneListener.listen({
+          host,
+          token: options.token,
+          tls: options.tls,
+          maxPayloadBytes: maxChunkBytes,
+          logger: endpoint.logger,
+          inbox: async () => (await endpoint.joined()).inbox,
+        });
+      } catch (error) {
+        await shutdown(server);
+        throw error;
+      }
+    }
+    created.endpoint = endpoint;
+    return endpoint;
+  }
+
+  /** TCP port of this endpoint's data plane (same host as `address`); 0 when it has none. */
+  get dataPlanePort(): number {
+    return this.dataPlaneListener?.port ?? 0;
+  }
+
+  /** Data-plane connections accepted, and how many of them the kernel reads straight into payload buffers. */
+  get dataPlaneStats(): { readonly accepted: number; readonly readInPlace: number } {
+    return { accepted: this.dataPlaneListener?.acceptedCount ?? 0, readInPlace: this.dataPlaneListener?.readInPlaceCount ?? 0 };
+  }
+
+  private joined(): Promise<GrpcTransport> {
+    if (this.transport !== undefined) return Promise.resolve(this.transport);
+    return new Promise((resolve) => this.joinWaiters.push(resolve));
+  }
+
+  /** Stops accepting data-plane connections and drops open ones. */
+  async closeDataPlane(): Promise<void> {
+    await this.dataPlaneListener?.close();
   }
 
   /** Takes this worker's place in a ring; frames the left neighbour sent early are held until now. */
@@ -138,13 +194,23 @@ export class GrpcCollectiveEndpoint {
   /** Shuts the server down (and the ring's streams, if joined). */
   async close(): Promise<void> {
     if (this.transport !== undefined) return this.transport.close();
-    await shutdown(this.server);
+    await Promise.all([shutdown(this.server), this.closeDataPlane()]);
   }
 
   private isAuthorized(metadata: grpc.Metadata): boolean {
     const values = metadata.get('authorization');
     if (values.length !== 1 || typeof values[0] !== 'string') return false;
     return timingSafeEqual(digest(values[0]), this.expectedDigest);
+  }
+
+  private handleOffer(call: OfferCall, callback: OfferCallback): void {
+    if (!this.isAuthorized(call.metadata)) {
+      const reason = call.metadata.get('authorization').length === 0 ? 'no authorization metadata' : 'wrong bearer token';
+      this.logger.warn('refused a DataPlane.Offer call', { peer: call.getPeer(), reason });
+      callback({ code: grpc.status.UNAUTHENTICATED, details: 'unauthenticated' });
+      return;
+    }
+    callback(null, { port: this.dataPlanePort, version: DATA_PLANE_VERSION, isTls: this.options.tls !== undefined });
   }
 
   private handleExchange(call: ExchangeCall, callback: ExchangeCallback): void {
@@ -201,6 +267,9 @@ export class GrpcTransport implements Transport {
   /** grpc-js hands the server `framed.subarray(5)` of a fresh buffer: after the 5-byte length prefix. */
   readonly receivedFrameOffset = 5;
   private readonly openLanes: Array<Lane | undefined>;
+  private readonly dataLanes: Array<Promise<DataPlaneLane | undefined> | undefined>;
+  private offer: Promise<DataPlaneOffer | undefined> | undefined;
+  private readonly sentFrames = { dataPlane: 0, grpc: 0 };
   private isClosed = false;
 
   constructor(
@@ -212,6 +281,7 @@ export class GrpcTransport implements Transport {
     this.maxChunkBytes = endpoint.options.maxChunkBytes!;
     this.lanes = Math.max(1, endpoint.options.lanes ?? 2);
     this.openLanes = new Array<Lane | undefined>(this.lanes).fill(undefined);
+    this.dataLanes = new Array<Promise<DataPlaneLane | undefined> | undefined>(this.lanes).fill(undefined);
     const leftRank = (this.rank + this.worldSize - 1) % this.worldSize;
     this.inbox = new Mailbox({ jobId: this.jobId, leftRank, maxPayloadBytes: this.maxChunkBytes });
   }
@@ -220,9 +290,119 @@ export class GrpcTransport implements Transport {
     return (this.rank + 1) % this.worldSize;
   }
 
+  /** Frames this rank sent, by path: data-plane connections or gRPC streams. */
+  get framesSent(): { readonly dataPlane: number; readonly grpc: number } {
+    return { ...this.sentFrames };
+  }
+
   async send(frame: Uint8Array, lane: number, signal: AbortSignal): Promise<void> {
+    this.throwIfUnusable(signal);
+    const data = await this.dataLane(lane % this.lanes, signal);
+    if (data === undefined) return this.sendOverGrpc(frame, lane, signal);
+    this.sentFrames.dataPlane++;
+    const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    return data.write(encodeBareHeader(FrameKind.Encoded, bytes.length), bytes, false, signal);
+  }
+
+  /**
+   * Over the data plane, f32 payloads go from `values` to the socket with no copy (resolves once
+   * the kernel has them); bf16 is converted once. Over gRPC, an encoded frame as `send` takes.
+   */
+  async sendChunk(header: ChunkHeader, values: Float32Array, dtype: WireDtype, isRoundingSource: boolean, lane: number, signal: AbortSignal): Promise<void> {
+    this.throwIfUnusable(signal);
+    const data = await this.dataLane(lane % this.lanes, signal);
+    if (data === undefined) return this.sendOverGrpc(encodeChunkFrame(header, values, dtype, isRoundingSource, this.receivedFrameOffset), lane, signal);
+    this.sentFrames.dataPlane++;
+    const head = encodeChunkHeader(header, dtype, values.length);
+    if (dtype === 'f32') return data.write(head, Buffer.from(values.buffer, values.byteOffset, values.byteLength), true, signal);
+    const payload = Buffer.allocUnsafeSlow(values.length * 2);
+    f32ToBf16(values, new Uint16Array(payload.buffer, payload.byteOffset, values.length));
+    if (isRoundingSource) roundToBf16InPlace(values);
+    return data.write(head, payload, false, signal);
+  }
+
+  private throwIfUnusable(signal: AbortSignal): void {
     signal.throwIfAborted();
     if (this.isClosed) throw new CommError('TRANSPORT_CLOSED', `rank ${this.rank}'s transport is closed`, false);
+  }
+
+  /** The lane's data-plane connection, opened on first use; undefined where chunks go over gRPC. */
+  private async dataLane(index: number, signal: AbortSignal): Promise<DataPlaneLane | undefined> {
+    if (this.endpoint.options.dataPlane === 'grpc') return undefined;
+    let lane = this.dataLanes[index];
+    if (lane === undefined) {
+      lane = this.openDataLane(index);
+      this.dataLanes[index] = lane;
+      lane.catch((error: CommError) => {
+        if (!this.isClosed) this.inbox.fail(error);
+      });
+    }
+    const open = await raceAbort(lane, signal);
+    if (open?.failure !== undefined) throw open.failure;
+    return open;
+  }
+
+  private async openDataLane(index: number): Promise<DataPlaneLane | undefined> {
+    this.offer ??= this.requestDataPlane();
+    const offer = await this.offer;
+    if (offer === undefined) return undefined;
+    const host = hostOf(this.rightAddress);
+    const opened = await DataPlaneLane.open({
+      host,
+      port: offer.port,
+      tls: this.endpoint.options.tls,
+      token: this.endpoint.options.token,
+      hello: { jobId: this.jobId, rank: this.rank, lane: index },
+      peerRank: this.rightRank,
+      peerAddress: this.rightAddress,
+      connectTimeoutMs: DATA_PLANE_SETUP_MS,
+      onFailure: (error) => {
+        if (!this.isClosed) this.inbox.fail(error);
+      },
+    });
+    if ('unreachable' in opened) {
+      this.endpoint.logger.warn('data plane of the right neighbour is unreachable; this lane sends over gRPC', { lane: index, reason: opened.unreachable });
+      return undefined;
+    }
+    if (this.isClosed) {
+      await opened.close();
+      throw new CommError('TRANSPORT_CLOSED', `rank ${this.rank}'s transport is closed`, false);
+    }
+    return opened;
+  }
+
+  /** The right neighbour's data-plane offer; undefined when it has none (pure gRPC). */
+  private async requestDataPlane(): Promise<DataPlaneOffer | undefined> {
+    const client = new grpc.Client(this.rightAddress, this.credentials(), this.clientOptions());
+    try {
+      const offer = await requestOffer(client, this.endpoint.options.token, DATA_PLANE_SETUP_MS);
+      return offer.port === 0 ? undefined : offer;
+    } catch (error) {
+      const serviceError = error as grpc.ServiceError;
+      if (serviceError.code === grpc.status.UNIMPLEMENTED) return undefined; // a peer that predates the data plane
+      throw this.classify(serviceError);
+    } finally {
+      client.close();
+    }
+  }
+
+  private credentials(): grpc.ChannelCredentials {
+    const tls = this.endpoint.options.tls;
+    return tls ? grpc.credentials.createSsl(tls.rootCert, tls.privateKey, tls.certChain) : grpc.credentials.createInsecure();
+  }
+
+  private clientOptions(): grpc.ChannelOptions {
+    const tls = this.endpoint.options.tls;
+    return {
+      ...channelOptions(this.maxChunkBytes),
+      // A connection per lane: parallel TCP streams instead of one shared HTTP/2 session.
+      'grpc.use_local_subchannel_pool': 1,
+      ...(tls?.serverNameOverride ? { 'grpc.ssl_target_name_override': tls.serverNameOverride } : {}),
+    };
+  }
+
+  private async sendOverGrpc(frame: Uint8Array, lane: number, signal: AbortSignal): Promise<void> {
+    this.sentFrames.grpc++;
     const open = this.lane(lane % this.lanes);
     if (open.error !== undefined) throw open.error;
     const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
@@ -246,16 +426,7 @@ export class GrpcTransport implements Transport {
   private lane(index: number): Lane {
     const existing = this.openLanes[index];
     if (existing !== undefined) return existing;
-    const tls = this.endpoint.options.tls;
-    const credentials = tls
-      ? grpc.credentials.createSsl(tls.rootCert, tls.privateKey, tls.certChain)
-      : grpc.credentials.createInsecure();
-    const client = new grpc.Client(this.rightAddress, credentials, {
-      ...channelOptions(this.maxChunkBytes),
-      // A connection per lane: parallel TCP streams instead of one shared HTTP/2 session.
-      'grpc.use_local_subchannel_pool': 1,
-      ...(tls?.serverNameOverride ? { 'grpc.ssl_target_name_override': tls.serverNameOverride } : {}),
-    });
+    const client = new grpc.Client(this.rightAddress, this.credentials(), this.clientOptions());
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${this.endpoint.options.token}`);
     const path = CollectiveService.exchange.path;
@@ -358,6 +529,32 @@ export class GrpcTransport implements Transport {
       lane.call.end();
       lane.client.close();
     }
-    await shutdown(this.server);
+    const dataLanes = this.dataLanes.map((lane) => lane?.then((open) => open?.close()).catch(() => undefined));
+    await Promise.all([...dataLanes, shutdown(this.server), this.endpoint.closeDataPlane()]);
   }
+}
+
+/** Host part of "host:port" or "[v6]:port". */
+function hostOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  const host = colon < 0 ? address : address.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -1,6 +1,6 @@
 import type { StallNotice } from '@tunefleet/proto';
 import { ChunkRejectedError, type CommError } from './errors.ts';
-import { bytesPerElement, decodeFrame, type DecodedChunk, type RingPhase } from './wire-codec.ts';
+import { bytesPerElement, decodeFrame, type DecodedChunk, type DecodedFrame, type RingPhase } from './wire-codec.ts';
 
 /** Identifies one chunk of one ring round of one collective. */
 export interface ChunkKey {
@@ -57,7 +57,24 @@ export class Mailbox {
 
   /** Decodes and files one frame; throws ChunkRejectedError if it is not acceptable. */
   deliver(bytes: Uint8Array): void {
-    const frame = decodeFrame(bytes, { maxPayloadBytes: this.expect.maxPayloadBytes });
+    this.file(decodeFrame(bytes, { maxPayloadBytes: this.expect.maxPayloadBytes }));
+  }
+
+  /**
+   * Files a chunk a transport decoded itself (the data plane: header checked, payload read into a
+   * buffer of its own); validated exactly as `deliver` validates. Throws ChunkRejectedError.
+   */
+  deliverChunk(chunk: DecodedChunk): void {
+    const expectedBytes = chunk.elementCount * bytesPerElement(chunk.dtype);
+    if (chunk.payload.byteLength !== expectedBytes || expectedBytes > this.expect.maxPayloadBytes) {
+      throw new ChunkRejectedError(
+        `chunk payload of ${chunk.payload.byteLength} bytes, expected ${expectedBytes} (limit ${this.expect.maxPayloadBytes})`,
+      );
+    }
+    this.file(chunk);
+  }
+
+  private file(frame: DecodedFrame): void {
     const { jobId, rank } = frame.kind === 'chunk' ? frame : frame.notice;
     if (jobId !== this.expect.jobId) {
       throw new ChunkRejectedError(`frame for job "${jobId}" reached a rank of job "${this.expect.jobId}"; check the worker's assignment`);

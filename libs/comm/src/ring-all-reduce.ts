@@ -51,7 +51,8 @@ function chunkView(buffer: Float32Array, layout: Layout, segment: number, chunk:
 
 /** Kept monomorphic and tiny so V8 optimises it to a tight loop. */
 function addF32(source: Float32Array, target: Float32Array): void {
-  for (let i = 0; i < target.length; i++) target[i]! += source[i]!;
+  const n = target.length;
+  for (let i = 0; i < n; i++) target[i] = target[i]! + source[i]!;
 }
 
 /** A fresh, aligned copy (Buffer#slice would return a view). */
@@ -160,6 +161,7 @@ export async function ringAllReduce(transport: Transport, buffer: Float32Array, 
     const values = chunkView(buffer, layout, segment, chunkIndex);
     const isRoundingSource = phase === 'all-gather' && round === 0;
     const header = { jobId, step, bucketId, phase, round, chunkIndex, rank };
+    if (transport.sendChunk !== undefined) return transport.sendChunk(header, values, dtype, isRoundingSource, chunkIndex, signal);
     const frame = encodeChunkFrame(header, values, dtype, isRoundingSource, transport.receivedFrameOffset);
     await transport.send(frame, chunkIndex, signal);
   };
@@ -171,6 +173,7 @@ export async function ringAllReduce(transport: Transport, buffer: Float32Array, 
     pending.delete(id);
     received++;
     apply(chunk, chunkView(buffer, layout, segment, chunkIndex), phase === 'reduce-scatter', key, dtype);
+    chunk.release?.();
   };
   // The segment received in one round is the one sent in the next (see the module comment).
   const pipeline = async (c: number): Promise<void> => {

@@ -1,4 +1,5 @@
 import type { Mailbox } from './mailbox.ts';
+import type { ChunkHeader, WireDtype } from './wire-codec.ts';
 
 /**
  * What the ring needs from a network: send a frame (an encoded `tunefleet.v1.ExchangeRequest`) to
@@ -25,5 +26,12 @@ export interface Transport {
    * neighbour refused the stream or is unreachable, or with `signal.reason` on abort.
    */
   send(frame: Uint8Array, lane: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional fast path for chunks: sends `values` as `dtype` without encoding a protobuf frame
+   * first. It may read `values` until the promise settles (so the caller must not change them
+   * before), and with bf16 and `isRoundingSource` rounds them in place as encodeChunkFrame does.
+   * Transports without it get frames from encodeChunkFrame through `send`.
+   */
+  sendChunk?(header: ChunkHeader, values: Float32Array, dtype: WireDtype, isRoundingSource: boolean, lane: number, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -30,6 +30,8 @@ export interface DecodedChunk extends ChunkHeader {
   readonly elementCount: number;
   /** View into the received frame (no copy). */
   readonly payload: Uint8Array;
+  /** Called once the payload has been used: a transport may reuse its memory. */
+  readonly release?: () => void;
 }
 
 export interface DecodedStallNotice {

@@ -1,14 +1,16 @@
 // One rank of the all-reduce benchmark: a GrpcCollectiveEndpoint in its own process.
+// argv: lanes, maxChunkBytes, dataPlane ('tcp' | 'grpc').
 import { GrpcCollectiveEndpoint, ringAllReduce, type Transport } from '@tunefleet/comm';
 import { BENCH_TOKEN, type FromRank, type ToRank } from './protocol.ts';
 
 const lanes = Number(process.argv[2] ?? '2');
 const maxChunkBytes = Number(process.argv[3] ?? String(1 << 20));
+const dataPlane = process.argv[4] === 'grpc' ? 'grpc' : 'tcp';
 const reply = (message: FromRank): void => {
   process.send!(message);
 };
 
-const endpoint = await GrpcCollectiveEndpoint.listen({ token: BENCH_TOKEN, lanes, maxChunkBytes });
+const endpoint = await GrpcCollectiveEndpoint.listen({ token: BENCH_TOKEN, lanes, maxChunkBytes, dataPlane });
 let transport: Transport | undefined;
 let step = 0;
 reply({ kind: 'listening', address: endpoint.address });

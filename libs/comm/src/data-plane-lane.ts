@@ -1,0 +1,207 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { ChunkRejectedError, CommError, PeerUnavailableError } from './errors.ts';
+import { CHALLENGE_BYTES, FrameKind, StatusCode, encodeBareHeader, encodeHello, parseChallenge, type Hello } from './data-plane-frame.ts';
+import type { GrpcTlsOptions } from './grpc-transport.ts';
+
+export interface DataPlaneLaneOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: GrpcTlsOptions;
+  readonly token: string;
+  readonly hello: Hello;
+  /** The right neighbour, for error messages. */
+  readonly peerRank: number;
+  readonly peerAddress: string;
+  readonly connectTimeoutMs: number;
+  /** Called once if the lane breaks after it opened (the neighbour refused a frame, or went away). */
+  readonly onFailure: (error: CommError) => void;
+}
+
+/** Why a lane could not be opened at the TCP level (the caller may fall back to gRPC). */
+export interface Unreachable {
+  readonly unreachable: string;
+}
+
+/** Reads STATUS messages (code u8, length u16, message) from `bytes`, keeping a partial one. */
+class StatusReader {
+  private pending: Buffer = Buffer.alloc(0);
+  push(data: Buffer): Array<{ code: number; message: string }> {
+    this.pending = this.pending.length === 0 ? data : Buffer.concat([this.pending, data]);
+    const out: Array<{ code: number; message: string }> = [];
+    while (this.pending.length >= 3) {
+      const length = this.pending.readUInt16LE(1);
+      if (this.pending.length < 3 + length) break;
+      out.push({ code: this.pending[0]!, message: this.pending.toString('utf8', 3, 3 + length) });
+      this.pending = this.pending.subarray(3 + length);
+    }
+    return out;
+  }
+}
+
+/**
+ * Sending side of one data-plane lane: a connection to the right neighbour's DataPlaneListener.
+ * Writes are zero-copy: a borrowed payload (a view of the caller's gradient) is read by the kernel
+ * straight from it, so `write` resolves only once the socket has taken all of it.
+ */
+export class DataPlaneLane {
+  private error: CommError | undefined;
+  private readonly pendingRejects = new Set<(error: CommError) => void>();
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly options: DataPlaneLaneOptions,
+  ) {}
+
+  static async open(options: DataPlaneLaneOptions): Promise<DataPlaneLane | Unreachable> {
+    const { host, port } = options;
+    const where = `${host}:${port}`;
+    const socket = options.tls
+      ? tls.connect({
+          host,
+          port,
+          ca: options.tls.rootCert,
+          cert: options.tls.certChain,
+          key: options.tls.privateKey,
+          servername: options.tls.serverNameOverride ?? (net.isIP(host) ? undefined : host),
+          minVersion: 'TLSv1.2',
+        })
+      : net.connect({ host, port, noDelay: true });
+    socket.setNoDelay(true);
+    socket.setTimeout(options.connectTimeoutMs);
+    const reader = new StatusReader();
+    let stage: 'connect' | 'challenge' | 'status' = 'connect';
+    let received: Buffer = Buffer.alloc(0);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (error: Error): void => reject(error);
+        socket.once(options.tls ? 'secureConnect' : 'connect', () => (stage = 'challenge'));
+        socket.on('error', fail);
+        socket.on('timeout', () => fail(new Error(`no answer within ${options.connectTimeoutMs} ms`)));
+        socket.on('close', () => fail(new Error('connection closed during the data-plane handshake')));
+        socket.on('data', (data: Buffer) => {
+          if (stage === 'challenge') {
+            received = Buffer.concat([received, data]);
+            if (received.length < CHALLENGE_BYTES) return;
+            const nonce = parseChallenge(received.subarray(0, CHALLENGE_BYTES));
+            if (nonce === undefined) return fail(new Error('the peer did not send a data-plane CHALLENGE'));
+            socket.write(encodeHello(options.hello, options.token, nonce));
+            stage = 'status';
+            data = received.subarray(CHALLENGE_BYTES);
+          }
+          const [status] = reader.push(data);
+          if (status === undefined) return;
+          if (status.code === StatusCode.Ok) resolve();
+          else fail(new StatusError(status.code, status.message));
+        });
+      });
+    } catch (error) {
+      socket.destroy();
+      if (error instanceof StatusError && error.code === StatusCode.Unauthenticated) {
+        throw new CommError(
+          'UNAUTHENTICATED',
+          `rank ${options.peerRank} at ${options.peerAddress} refused this rank's token on the data plane; every worker of a job needs the same collective token`,
+          false,
+        );
+      }
+      if (stage === 'connect') return { unreachable: `${where}: ${(error as Error).message}` };
+      throw new PeerUnavailableError(options.peerRank, options.peerAddress, `data plane ${where}: ${(error as Error).message}`, { cause: error });
+    }
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('error');
+    socket.removeAllListeners('timeout');
+    socket.removeAllListeners('close');
+    socket.setTimeout(0);
+    const lane = new DataPlaneLane(socket, options);
+    socket.on('data', (data: Buffer) => {
+      for (const status of reader.push(data)) lane.fail(lane.statusError(status.code, status.message));
+    });
+    socket.on('error', (error: Error) =>
+      lane.fail(new PeerUnavailableError(options.peerRank, options.peerAddress, `data-plane connection failed (${error.message})`, { cause: error })),
+    );
+    socket.on('close', () => lane.fail(new PeerUnavailableError(options.peerRank, options.peerAddress, 'it closed its data-plane connection')));
+    return lane;
+  }
+
+  private statusError(code: number, message: string): CommError {
+    const where = `rank ${this.options.peerRank} at ${this.options.peerAddress}`;
+    if (code === StatusCode.Rejected) return new ChunkRejectedError(`${where} rejected a frame: ${message}`);
+    return new PeerUnavailableError(this.options.peerRank, this.options.peerAddress, `data plane answered ${code}: ${message}`);
+  }
+
+  get failure(): CommError | undefined {
+    return this.error;
+  }
+
+  private fail(error: CommError): void {
+    if (this.error !== undefined) return;
+    this.error = error;
+    this.socket.destroy();
+    for (const reject of this.pendingRejects) reject(error);
+    this.pendingRejects.clear();
+    this.options.onFailure(error);
+  }
+
+  /**
+   * Writes a header and its payload. With `isBorrowed` (payload is the caller's memory) an abort
+   * while the payload is still queued destroys the lane: the caller may reuse that memory, and a
+   * neighbour must never receive values changed after the collective gave up.
+   */
+  write(head: Buffer, payload: Buffer | undefined, isBorrowed: boolean, signal: AbortSignal): Promise<void> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    signal.throwIfAborted();
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: unknown): void => {
+        this.pendingRejects.delete(settle);
+        signal.removeEventListener('abort', onAbort);
+        if (error === undefined || error === null) resolve();
+        else reject(this.error ?? error);
+      };
+      const onAbort = (): void => {
+        if (isBorrowed) this.fail(signal.reason instanceof CommError ? signal.reason : new CommError('TRANSPORT_CLOSED', 'send aborted', false));
+        settle(signal.reason);
+      };
+      this.pendingRejects.add(settle);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.socket.cork();
+      if (payload === undefined || payload.length === 0) {
+        this.socket.write(head, settle);
+      } else {
+        this.socket.write(head);
+        this.socket.write(payload, settle);
+      }
+      this.socket.uncork();
+    });
+  }
+
+  /** Says goodbye (so the neighbour knows this was no crash) and closes. */
+  async close(): Promise<void> {
+    if (this.error !== undefined) return;
+    this.error = new CommError('TRANSPORT_CLOSED', 'data-plane lane closed', false);
+    for (const reject of this.pendingRejects) reject(this.error);
+    this.pendingRejects.clear();
+    this.socket.removeAllListeners('close');
+    this.socket.removeAllListeners('data');
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, 1000);
+      this.socket.once('close', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.socket.end(encodeBareHeader(FrameKind.Goodbye, 0));
+      this.socket.resume();
+    });
+  }
+}
+
+class StatusError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
