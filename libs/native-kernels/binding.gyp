@@ -9,7 +9,9 @@
         "native/elementwise.cc",
         "native/layer-norm.cc",
         "native/layout.cc",
-        "native/unary.cc"
+        "native/unary.cc",
+        "native/attention.cc",
+        "native/dropout.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -19,7 +21,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math"],
       "libraries": ["-lopenblas", "-lpthread"]
     }
   ]

@@ -1,13 +1,16 @@
 // Benchmark (prints figures, asserts nothing): one full BERT sequence-classification training step
-// (forward, backward, AdamW) on tunefleet's backends next to the same step in PyTorch + OpenBLAS.
+// (forward, backward, AdamW) on tunefleet's backends next to the same step in PyTorch + OpenBLAS,
+// measured in the same invocation with the same thread count on both sides.
 //
-//   npx tsx tools/bench/bench-train.ts [--models tiny,mini] [--backends native,wasm] [--threads 2]
-//                                      [--steps 3] [--batch 8] [--seq 128] [--no-torch] [--no-profile]
+//   npx tsx tools/bench/bench-train.ts [--models tiny,mini,base] [--backends native] [--threads N]
+//        [--steps 3] [--batch 8] [--seq 128] [--scaling-model base] [--no-scaling] [--no-torch] [--no-profile]
 //
-// Each (backend, model) runs in its own child process so peak RSS is that run's alone; PyTorch runs
-// tools/bench/torch_step.py under /usr/bin/python3 (Debian's torch over OpenBLAS) with the same threads.
+// --threads defaults to every core. After the per-model table, the scaling run times --scaling-model
+// at 1 and 2 threads on both sides and prints the 1 -> 2 thread speed-up.
+// Each run is its own child process so its peak RSS is its own; PyTorch runs tools/bench/torch_step.py
+// under /usr/bin/python3 (Debian's torch over OpenBLAS).
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -15,12 +18,14 @@ import { runChild, type ChildResult } from './train-step-child.ts';
 
 const { values: args } = parseArgs({
   options: {
-    models: { type: 'string', default: 'tiny,mini' },
-    backends: { type: 'string', default: 'native,wasm' },
-    threads: { type: 'string', default: String(Math.min(availableParallelism(), 2)) },
+    models: { type: 'string', default: 'tiny,mini,base' },
+    backends: { type: 'string', default: 'native' },
+    threads: { type: 'string', default: String(availableParallelism()) },
     steps: { type: 'string', default: '3' },
     batch: { type: 'string', default: '8' },
     seq: { type: 'string', default: '128' },
+    'scaling-model': { type: 'string', default: 'base' },
+    'no-scaling': { type: 'boolean', default: false },
     'no-torch': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
     child: { type: 'string' }, // internal: "backend:model" to run in this process
@@ -45,50 +50,106 @@ interface TorchResult {
   peak_rss_mb: number;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
+/** What the table and the scaling run need of either side. */
+interface Run {
+  samplesPerSecond: number;
+  stepMs: number[];
+  peakRssMb: number;
+}
 
-function spawnChild(backend: string, model: string): ChildResult | string {
+const here = dirname(fileURLToPath(import.meta.url));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+function spawnChild(backend: string, model: string, threadCount: number, profile: boolean): ChildResult | string {
   const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${backend}:${model}`,
-    '--threads', String(threads), '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength),
-    ...(args['no-profile'] ? ['--no-profile'] : [])];
+    '--threads', String(threadCount), '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength),
+    ...(profile ? [] : ['--no-profile'])];
   const run = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (line === undefined) return `failed (exit ${run.status}): ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' | ')}`;
   return JSON.parse(line.slice('RESULT '.length)) as ChildResult;
 }
 
-function spawnTorch(model: string): TorchResult | string {
-  const run = spawnSync('/usr/bin/python3', [join(here, 'torch_step.py'), '--model', model, '--threads', String(threads),
+function spawnTorch(model: string, threadCount: number): Run | string {
+  const run = spawnSync('/usr/bin/python3', [join(here, 'torch_step.py'), '--model', model, '--threads', String(threadCount),
     '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength)], { encoding: 'utf8' });
   if (run.status !== 0) return `failed (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-1)[0]}`;
-  return JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]) as TorchResult;
+  const torch = JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]) as TorchResult;
+  return { samplesPerSecond: torch.samples_per_s, stepMs: torch.step_ms, peakRssMb: torch.peak_rss_mb };
 }
 
-const fmt = (n: number, digits = 2) => n.toFixed(digits);
-console.log(`bench-train: batch ${batchSize} x seq ${seqLength}, ${threads} threads, ${steps} timed steps (median) after 1 warm-up`);
+function describeRun(run: Run): string {
+  return `${fmt(run.samplesPerSecond)} samples/s (median step ${fmt(median(run.stepMs), 0)} ms of ${run.stepMs.map((t) => t.toFixed(0)).join('/')}), ` +
+    `peak RSS ${fmt(run.peakRssMb, 0)} MB`;
+}
+
+/** tunefleet against torch: step-time ratio (target <= 1.0) and peak-RSS ratio (target <= 1.5). */
+function describeRatio(ours: Run, torch: Run): string {
+  const time = median(ours.stepMs) / median(torch.stepMs);
+  const memory = ours.peakRssMb / torch.peakRssMb;
+  return `step time ${fmt(time)}x torch [${time <= 1 ? 'met' : 'NOT met'}: <= 1.0], ` +
+    `speed ${fmt(ours.samplesPerSecond / torch.samplesPerSecond)}x, peak RSS ${fmt(memory)}x torch [${memory <= 1.5 ? 'met' : 'NOT met'}: <= 1.5]`;
+}
+
+function printBreakdown(result: ChildResult): void {
+  if (result.kernels.length === 0) return;
+  const total = result.kernels.reduce((s, k) => s + k.ms, 0);
+  console.log(`  where one profiled fwd+bwd went (${fmt(result.profiledMs, 0)} ms wall, ${fmt(total, 0)} ms attributed):`);
+  for (const k of result.kernels.slice(0, 14)) {
+    const calls = k.calls > 0 ? `  x${k.calls}` : '';
+    console.log(`    ${k.name.padEnd(24)} ${fmt(k.ms, 1).padStart(8)} ms ${fmt((100 * k.ms) / total, 1).padStart(5)}%${calls}`);
+  }
+}
+
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`bench-train: batch ${batchSize} x seq ${seqLength}, ${threads} threads on both sides, ${steps} timed steps ` +
+  `(median) after 1 warm-up; ${availableParallelism()} CPUs, load average ${load()}`);
+
+/** Results by "side:model:threads", so the scaling run reuses the table's runs. */
+const runs = new Map<string, Run | string>();
+
 for (const model of args.models.split(',')) {
-  const torch = args['no-torch'] ? undefined : spawnTorch(model);
-  const torchRate = typeof torch === 'object' ? torch.samples_per_s : undefined;
-  console.log(`\n== ${model} ==`);
+  console.log(`\n== ${model} (${threads} threads) ==`);
+  const torch = args['no-torch'] ? undefined : spawnTorch(model, threads);
   if (torch !== undefined) {
-    console.log(typeof torch === 'string' ? `torch+openblas: ${torch}`
-      : `torch+openblas: ${fmt(torch.samples_per_s)} samples/s, step ${torch.step_ms.join('/')} ms, peak RSS ${torch.peak_rss_mb} MB`);
+    runs.set(`torch:${model}:${threads}`, torch);
+    console.log(`torch+openblas: ${typeof torch === 'string' ? torch : describeRun(torch)}`);
   }
   for (const backend of args.backends.split(',')) {
-    const result = spawnChild(backend, model);
+    const result = spawnChild(backend, model, threads, !args['no-profile']);
+    runs.set(`${backend}:${model}:${threads}`, result);
     if (typeof result === 'string') {
-      console.log(`${backend}: ${result}`);
+      console.log(`tunefleet ${backend}: ${result}`);
       continue;
     }
-    const ratio = torchRate === undefined ? '' : `, ${fmt(result.samplesPerSecond / torchRate)}x torch`;
-    console.log(`${backend}: ${fmt(result.samplesPerSecond)} samples/s${ratio}, step ${result.stepMs.map((t) => t.toFixed(0)).join('/')} ms ` +
-      `(fwd+bwd ${fmt(result.forwardBackwardMs, 0)} ms, AdamW ${fmt(result.updateMs, 0)} ms), peak RSS ${fmt(result.peakRssMb, 0)} MB`);
-    if (result.kernels.length > 0) {
-      const total = result.kernels.reduce((s, k) => s + k.ms, 0);
-      console.log(`  kernels in one profiled fwd+bwd (${fmt(total, 0)} ms of kernel time):`);
-      for (const k of result.kernels.slice(0, 12)) {
-        console.log(`    ${k.name.padEnd(20)} ${fmt(k.ms, 1).padStart(8)} ms ${fmt((100 * k.ms) / total, 1).padStart(5)}%  x${k.calls}`);
-      }
+    console.log(`tunefleet ${backend}: ${describeRun(result)}; fwd+bwd ${fmt(result.forwardBackwardMs, 0)} ms, AdamW ${fmt(result.updateMs, 0)} ms`);
+    if (typeof torch === 'object') console.log(`  ${describeRatio(result, torch)}`);
+    printBreakdown(result);
+  }
+}
+
+if (!args['no-scaling']) {
+  const model = args['scaling-model'];
+  console.log(`\n== 1 -> 2 thread scaling, ${model} (target: tunefleet >= 1.7x; load average now ${load()}) ==`);
+  const sides = [...args.backends.split(',').filter((b) => b === 'native'), ...(args['no-torch'] ? [] : ['torch'])];
+  for (const side of sides) {
+    const at = (n: number) => {
+      const key = `${side}:${model}:${n}`;
+      const cached = runs.get(key);
+      if (cached !== undefined) return cached;
+      const run = side === 'torch' ? spawnTorch(model, n) : spawnChild(side, model, n, false);
+      runs.set(key, run);
+      return run;
+    };
+    const one = at(1);
+    const two = at(2);
+    if (typeof one === 'string' || typeof two === 'string') {
+      console.log(`${side}: ${typeof one === 'string' ? one : two}`);
+      continue;
     }
+    const factor = two.samplesPerSecond / one.samplesPerSecond;
+    const verdict = side === 'torch' ? '' : ` [${factor >= 1.7 ? 'met' : 'NOT met'}: >= 1.7]`;
+    console.log(`${side}: 1 thread ${describeRun(one)}; 2 threads ${describeRun(two)}; scaling ${fmt(factor)}x${verdict}`);
   }
 }

@@ -1,5 +1,5 @@
 // Benchmark (prints figures, asserts nothing): one forward + backward of BertForSequenceClassification.
-//   npx tsx libs/model/src/bench-train-step.ts [wasm|cpu] [tiny|mini|small] [batch] [seq] [steps]
+//   npx tsx libs/model/src/bench-train-step.ts [native|wasm|cpu] [tiny|mini|small|base] [batch] [seq] [steps]
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '@tunefleet/compute';
 import { BERT_PRESETS, type BertPresetName } from './config/index.ts';

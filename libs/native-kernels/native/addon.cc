@@ -294,6 +294,71 @@ Napi::Value AddN(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+View<uint8_t> u8(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return {nullptr, 0};
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), std::string("argument ") + std::to_string(i) + " (" + what + ") must be a Uint8Array");
+  }
+  auto arr = info[i].As<Napi::Uint8Array>();
+  return {arr.Data(), static_cast<int64_t>(arr.ElementLength())};
+}
+
+tunefleet::AttentionDims attentionDims(const Napi::CallbackInfo& info, size_t i) {
+  tunefleet::AttentionDims d{num(info, i), num(info, i + 1), num(info, i + 2), num(info, i + 3), flt(info, i + 4)};
+  need(info, d.batch > 0 && d.seq > 0 && d.heads > 0 && d.headDim > 0, "attention: batch, seq, heads and headDim must be > 0");
+  return d;
+}
+
+// attention(q, k, v, mask|null, keep|null, dropScale, probs, context, batch, seq, heads, headDim, scale)
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  auto q = f32(info, 0, "q"), k = f32(info, 1, "k"), v = f32(info, 2, "v"), mask = f32(info, 3, "mask", true);
+  auto keep = u8(info, 4, "keep");
+  auto probs = f32(info, 6, "probs"), context = f32(info, 7, "context");
+  const auto d = attentionDims(info, 8);
+  const int64_t act = d.batch * d.seq * d.heads * d.headDim, pr = d.batch * d.heads * d.seq * d.seq;
+  need(info, q.length == act && k.length == act && v.length == act && context.length == act,
+       "attention: q, k, v and context must hold batch * seq * heads * headDim values");
+  need(info, probs.length == pr && (keep.data == nullptr || keep.length == pr),
+       "attention: probs and keep must hold batch * heads * seq * seq values");
+  need(info, mask.data == nullptr || mask.length == d.batch * d.seq, "attention: mask must hold batch * seq values");
+  tunefleet::attention(d, q.data, k.data, v.data, mask.data, keep.data, flt(info, 5), probs.data, context.data);
+  return info.Env().Undefined();
+}
+
+// attentionGrad(dContext, q, k, v, probs, keep|null, dropScale, dq, dk, dv, batch, seq, heads, headDim, scale)
+Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
+  auto g = f32(info, 0, "dContext"), q = f32(info, 1, "q"), k = f32(info, 2, "k"), v = f32(info, 3, "v");
+  auto probs = f32(info, 4, "probs");
+  auto keep = u8(info, 5, "keep");
+  auto dq = f32(info, 7, "dq"), dk = f32(info, 8, "dk"), dv = f32(info, 9, "dv");
+  const auto d = attentionDims(info, 10);
+  const int64_t act = d.batch * d.seq * d.heads * d.headDim, pr = d.batch * d.heads * d.seq * d.seq;
+  need(info, g.length == act && q.length == act && k.length == act && v.length == act && dq.length == act &&
+       dk.length == act && dv.length == act, "attentionGrad: activations must hold batch * seq * heads * headDim values");
+  need(info, probs.length == pr && (keep.data == nullptr || keep.length == pr),
+       "attentionGrad: probs and keep must hold batch * heads * seq * seq values");
+  tunefleet::attentionGrad(d, g.data, q.data, k.data, v.data, probs.data, keep.data, flt(info, 6), dq.data, dk.data, dv.data);
+  return info.Env().Undefined();
+}
+
+// keepMask(seed, rate, keep: Uint8Array)
+Napi::Value KeepMask(const Napi::CallbackInfo& info) {
+  auto keep = u8(info, 2, "keep");
+  need(info, keep.data != nullptr || keep.length == 0, "keepMask: keep must be a Uint8Array");
+  const double rate = info[1].As<Napi::Number>().DoubleValue();
+  tunefleet::keepMask(static_cast<uint32_t>(info[0].As<Napi::Number>().Int64Value()), rate, keep.data, keep.length);
+  return info.Env().Undefined();
+}
+
+// applyKeepMask(x, keep, scale, out)
+Napi::Value ApplyKeepMask(const Napi::CallbackInfo& info) {
+  auto x = f32(info, 0, "x"), out = f32(info, 3, "out");
+  auto keep = u8(info, 1, "keep");
+  need(info, keep.length == x.length && out.length == x.length, "applyKeepMask: x, keep and out must have the same length");
+  tunefleet::applyKeepMask(x.data, keep.data, flt(info, 2), out.data, x.length);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
@@ -314,6 +379,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gather", Napi::Function::New(env, Gather));
   exports.Set("addN", Napi::Function::New(env, AddN));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("attention", Napi::Function::New(env, Attention));
+  exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad));
+  exports.Set("keepMask", Napi::Function::New(env, KeepMask));
+  exports.Set("applyKeepMask", Napi::Function::New(env, ApplyKeepMask));
   return exports;
 }
 

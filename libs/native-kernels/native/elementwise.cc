@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "fast-math.h"
 #include "kernels.h"
 #include "thread-pool.h"
 
@@ -67,23 +68,29 @@ void erf(const float* x, float* out, int64_t size) {
   });
 }
 
+namespace {
+constexpr float kInvSqrt2 = 0.70710678118654752f;
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+
+TUNEFLEET_VECTOR_CLONES void geluRange(const float* x, float* out, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; i++) out[i] = 0.5f * x[i] * (1.0f + fastErf(x[i] * kInvSqrt2));
+}
+
+TUNEFLEET_VECTOR_CLONES void geluGradRange(const float* x, const float* dy, float* dx, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; i++) {
+    const float cdf = 0.5f * (1.0f + fastErf(x[i] * kInvSqrt2));
+    const float pdf = kInvSqrt2Pi * fastExp(-0.5f * x[i] * x[i]);
+    dx[i] = dy[i] * (cdf + x[i] * pdf);
+  }
+}
+}  // namespace
+
 void gelu(const float* x, float* out, int64_t size) {
-  const float invSqrt2 = 0.70710678118654752f;
-  pool().parallelFor(size, kElementGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) out[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * invSqrt2));
-  });
+  pool().parallelFor(size, kElementGrain, [&](int64_t i0, int64_t i1) { geluRange(x, out, i0, i1); });
 }
 
 void geluGrad(const float* x, const float* dy, float* dx, int64_t size) {
-  const float invSqrt2 = 0.70710678118654752f;
-  const float invSqrt2Pi = 0.39894228040143268f;
-  pool().parallelFor(size, kElementGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const float cdf = 0.5f * (1.0f + std::erf(x[i] * invSqrt2));
-      const float pdf = invSqrt2Pi * std::exp(-0.5f * x[i] * x[i]);
-      dx[i] = dy[i] * (cdf + x[i] * pdf);
-    }
-  });
+  pool().parallelFor(size, kElementGrain, [&](int64_t i0, int64_t i1) { geluGradRange(x, dy, dx, i0, i1); });
 }
 
 namespace {

@@ -76,3 +76,27 @@ namespace tunefleet {
 /** out = sum of `count` arrays of `size` floats (gradient accumulation). */
 void addN(const float* const* inputs, int count, float* out, int64_t size);
 }  // namespace tunefleet
+
+namespace tunefleet {
+/** Multi-head self-attention shapes: q, k, v and context are [batch * seq, heads * headDim] row-major. */
+struct AttentionDims {
+  int64_t batch, seq, heads, headDim;
+  float scale;  // applied to q k^T (1 / sqrt(headDim) in BERT)
+};
+/**
+ * probs [batch, heads, seq, seq] = softmax(scale * q k^T + mask[b]) (mask: [batch, seq] additive, or null);
+ * context = dropout(probs) v, dropout = keep [batch, heads, seq, seq] (0/1) * dropScale, or none when keep is null.
+ */
+void attention(const AttentionDims& d, const float* q, const float* k, const float* v, const float* mask,
+               const uint8_t* keep, float dropScale, float* probs, float* context);
+/** Gradients of attention() w.r.t. q, k and v from the saved probs (pre-dropout) and keep mask. */
+void attentionGrad(const AttentionDims& d, const float* dContext, const float* q, const float* k, const float* v,
+                   const float* probs, const uint8_t* keep, float dropScale, float* dq, float* dk, float* dv);
+}  // namespace tunefleet
+
+namespace tunefleet {
+/** keep[i] = 0 where mulberry32(seed)'s i-th uniform draw is < rate, else 1 (same stream as libs/model's JS). */
+void keepMask(uint32_t seed, double rate, uint8_t* keep, int64_t size);
+/** out = x * (keep ? scale : 0): inverted dropout and its gradient. */
+void applyKeepMask(const float* x, const uint8_t* keep, float scale, float* out, int64_t size);
+}  // namespace tunefleet

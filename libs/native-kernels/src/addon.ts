@@ -75,6 +75,43 @@ export interface NativeAddon {
     epsilon: number,
     step: number,
   ): void;
+  /** q, k, v, context: [batch * seq, heads * headDim]; probs, keep: [batch, heads, seq, seq]; mask: [batch, seq]. */
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    mask: Float32Array | null,
+    keep: Uint8Array | null,
+    dropScale: number,
+    probs: Float32Array,
+    context: Float32Array,
+    batch: number,
+    seq: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+  ): void;
+  /** keep[i] = mulberry32(seed)'s i-th uniform draw < rate ? 0 : 1. */
+  keepMask(seed: number, rate: number, keep: Uint8Array): void;
+  /** out = x * (keep ? scale : 0). */
+  applyKeepMask(x: Float32Array, keep: Uint8Array, scale: number, out: Float32Array): void;
+  attentionGrad(
+    dContext: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    probs: Float32Array,
+    keep: Uint8Array | null,
+    dropScale: number,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    batch: number,
+    seq: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+  ): void;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -1,7 +1,5 @@
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadAddon, type NativeAddon } from './addon.ts';
-import { NATIVE_BACKEND_NAME } from './native-backend.ts';
+import { activeNative, isFloat32, pooledTensor, values } from './native-context.ts';
 
 /**
  * Fused ops for models: one native pass forward and one backward on the 'native' backend, the same
@@ -15,25 +13,22 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor1D, bias: tf.Tensor1D, 
   const { addon, backend } = native;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, gammaIn, betaIn, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    save([xIn, gammaIn, betaIn]);
+    save([xIn, gammaIn]);
     const rows = xIn.size / gammaIn.size;
-    const out = new Float32Array(xIn.size);
-    addon.layerNorm(values(backend, xIn), values(backend, gammaIn), values(backend, betaIn), out, new Float32Array(rows),
-      new Float32Array(rows), epsilon);
+    // Per-row statistics stay with this call for the backward pass: 2 floats a row.
+    const mean = new Float32Array(rows);
+    const rstd = new Float32Array(rows);
+    const value = pooledTensor(backend, xIn.shape, (out) =>
+      addon.layerNorm(values(backend, xIn), values(backend, gammaIn), values(backend, betaIn), out, mean, rstd, epsilon));
     return {
-      value: tf.tensor(out, xIn.shape, 'float32'),
+      value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, gamma, beta] = saved;
-        const xv = values(backend, xs);
-        const mean = new Float32Array(rows);
-        const rstd = new Float32Array(rows);
-        // Mean and 1/std again rather than saved: one cheap pass, and nothing extra held between passes.
-        addon.layerNorm(xv, values(backend, gamma), values(backend, beta), new Float32Array(xs.size), mean, rstd, epsilon);
-        const dx = new Float32Array(xs.size);
+        const [xs, gamma] = saved;
         const dGamma = new Float32Array(gamma.size);
         const dBeta = new Float32Array(gamma.size);
-        addon.layerNormGrad(values(backend, dy), xv, values(backend, gamma), mean, rstd, dx, dGamma, dBeta);
-        return [tf.tensor(dx, xs.shape, 'float32'), tf.tensor(dGamma, gamma.shape, 'float32'), tf.tensor(dBeta, gamma.shape, 'float32')];
+        const dx = pooledTensor(backend, xs.shape, (out) =>
+          addon.layerNormGrad(values(backend, dy), values(backend, xs), values(backend, gamma), mean, rstd, out, dGamma, dBeta));
+        return [dx, tf.tensor(dGamma, gamma.shape, 'float32'), tf.tensor(dBeta, gamma.shape, 'float32')];
       },
     };
   });
@@ -48,15 +43,11 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([xIn]);
-    const out = new Float32Array(xIn.size);
-    addon.gelu(values(backend, xIn), out);
     return {
-      value: tf.tensor(out, xIn.shape, 'float32'),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const dx = new Float32Array(saved[0].size);
-        addon.geluGrad(values(backend, saved[0]), values(backend, dy), dx);
-        return [tf.tensor(dx, saved[0].shape, 'float32')];
-      },
+      value: pooledTensor(backend, xIn.shape, (out) => addon.gelu(values(backend, xIn), out)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        pooledTensor(backend, saved[0].shape, (out) => addon.geluGrad(values(backend, saved[0]), values(backend, dy), out)),
+      ],
     };
   });
   return op(x);
@@ -73,20 +64,4 @@ function composedLayerNorm(x: tf.Tensor, weight: tf.Tensor1D, bias: tf.Tensor1D,
 
 function composedGelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
-}
-
-function activeNative(): { addon: NativeAddon; backend: MathBackendCPU } | undefined {
-  if (tf.getBackend() !== NATIVE_BACKEND_NAME) return undefined;
-  const loaded = loadAddon();
-  const backend = tf.backend();
-  if (!loaded.ok || !(backend instanceof MathBackendCPU)) return undefined;
-  return { addon: loaded.addon, backend };
-}
-
-function isFloat32(backend: MathBackendCPU, tensors: tf.Tensor[]): boolean {
-  return tensors.every((t) => t.dtype === 'float32' && backend.data.get(t.dataId).values instanceof Float32Array);
-}
-
-function values(backend: MathBackendCPU, t: tf.Tensor): Float32Array {
-  return backend.data.get(t.dataId).values as Float32Array;
 }

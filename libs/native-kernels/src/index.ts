@@ -3,9 +3,13 @@
 import { availableParallelism } from 'node:os';
 import { loadAddon } from './addon.ts';
 import { NATIVE_BACKEND_NAME, nativeKernelNames, registerNativeBackend } from './native-backend.ts';
+import { NativeKernelError } from './native-kernel-error.ts';
 
 export { adamwUpdate, createAdamWMoments, type AdamWHyper, type AdamWMoments } from './adamw.ts';
+export { attention, type AttentionOptions } from './fused-attention.ts';
+export { applyDropout, keepMask } from './dropout.ts';
 export { gelu, layerNorm } from './fused-ops.ts';
+export { isNativeActive } from './native-context.ts';
 export { NativeKernelError, type NativeKernelErrorCode } from './native-kernel-error.ts';
 export { NATIVE_BACKEND_NAME } from './native-backend.ts';
 
@@ -49,4 +53,41 @@ export function nativeBackendInfo(): { addonPath: string; blas: string; threads:
 export function nativeUnavailableReason(): string | undefined {
   const loaded = loadAddon();
   return loaded.ok ? undefined : loaded.reason;
+}
+
+/** Wall time spent inside one addon function during `timeNativeCalls`. */
+export interface NativeCallTiming {
+  name: string;
+  ms: number;
+  calls: number;
+}
+
+/**
+ * Runs `fn` with every addon function timed (for benchmarks: this covers the work of the native
+ * tfjs kernels and of the fused ops' backward passes, which tf.profile does not see). Returns the
+ * timings, slowest first. The addon is restored afterwards, also when `fn` throws.
+ */
+export async function timeNativeCalls(fn: () => Promise<void> | void): Promise<NativeCallTiming[]> {
+  const loaded = loadAddon();
+  if (!loaded.ok) throw new NativeKernelError('NATIVE_UNAVAILABLE', loaded.reason);
+  const addon = loaded.addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const originals = new Map(Object.entries(addon).filter(([, f]) => typeof f === 'function'));
+  const totals = new Map<string, { ms: number; calls: number }>();
+  for (const [name, original] of originals) {
+    addon[name] = (...args: unknown[]) => {
+      const start = performance.now();
+      try {
+        return original(...args);
+      } finally {
+        const entry = totals.get(name) ?? { ms: 0, calls: 0 };
+        totals.set(name, { ms: entry.ms + performance.now() - start, calls: entry.calls + 1 });
+      }
+    };
+  }
+  try {
+    await fn();
+  } finally {
+    for (const [name, original] of originals) addon[name] = original;
+  }
+  return [...totals].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.ms - a.ms);
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../config/index.ts';
 import type { ModelBatch } from '../trainable.ts';
 import { BertModelError } from './bert-model-error.ts';
-import { dense, dropout, embeddingLookup, extendedAttentionMask, gelu, layerNorm, type DropoutContext } from './ops.ts';
+import { attention as multiHeadAttention } from '@tunefleet/native-kernels';
+import { dense, dropout, dropoutKeepMask, embeddingLookup, extendedAttentionMask, gelu, layerNorm, type DropoutContext } from './ops.ts';
 
 /** Looks a parameter up by its Hugging Face name (`bert.encoder.layer.0.output.dense.weight`). */
 export type ParameterLookup = (name: string) => tf.Tensor;
@@ -80,19 +81,13 @@ function selfAttention(
   site: string,
 ): tf.Tensor2D {
   const heads = config.num_attention_heads;
-  const headDim = config.hidden_size / heads;
-  const bh = batchSize * heads;
-  const split = (x: tf.Tensor, perm: number[], shape: number[]) => tf.reshape(tf.transpose(tf.reshape(x, [batchSize, seqLength, heads, headDim]), perm), shape);
-  // Scaling q before the product is cheaper than scaling the scores and equal up to rounding.
-  const query = tf.mul(linear(p, `${prefix}query`, hidden), 1 / Math.sqrt(headDim));
-  const q = split(query, [0, 2, 1, 3], [bh, seqLength, headDim]) as tf.Tensor3D; // [batch * heads, seq, headDim]
-  const kT = split(linear(p, `${prefix}key`, hidden), [0, 2, 3, 1], [bh, headDim, seqLength]) as tf.Tensor3D; // [batch * heads, headDim, seq]
-  const v = split(linear(p, `${prefix}value`, hidden), [0, 2, 1, 3], [bh, seqLength, headDim]) as tf.Tensor3D; // [batch * heads, seq, headDim]
-  const scores = tf.add(tf.reshape(tf.matMul(q, kT), [batchSize, heads, seqLength, seqLength]), mask); // [batch, heads, seq, seq]
-  const probs = dropout(tf.softmax(scores), config.attention_probs_dropout_prob, drop, `${site}/attn-probs`);
-  const context = tf.matMul(tf.reshape(probs, [bh, seqLength, seqLength]) as tf.Tensor3D, v); // [batch * heads, seq, headDim]
-  const merged = tf.transpose(tf.reshape(context, [batchSize, heads, seqLength, headDim]), [0, 2, 1, 3]); // [batch, seq, heads, headDim]
-  return tf.reshape(merged, [batchSize * seqLength, config.hidden_size]); // [batch * seq, hidden]
+  const query = linear(p, `${prefix}query`, hidden); // [batch * seq, hidden]
+  const key = linear(p, `${prefix}key`, hidden);
+  const value = linear(p, `${prefix}value`, hidden);
+  const probsSize = batchSize * heads * seqLength * seqLength; // [batch, heads, seq, seq]
+  const keep = dropoutKeepMask(probsSize, config.attention_probs_dropout_prob, drop, `${site}/attn-probs`);
+  const probsDropout = keep === undefined ? undefined : { keep, scale: 1 / (1 - config.attention_probs_dropout_prob) };
+  return multiHeadAttention(query, key, value, { batchSize, seqLength, heads, mask, ...(probsDropout ? { dropout: probsDropout } : {}) }); // [batch * seq, hidden]
 }
 
 /** Pooler: dense + tanh on the first token of every sequence. Returns `[batch, hidden]`. */

@@ -1,11 +1,34 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { applyDropout, gelu as fusedGelu, isNativeActive, keepMask, layerNorm as fusedLayerNorm } from '@tunefleet/native-kernels';
 
 /**
  * `x @ weight^T + bias` with `weight` in PyTorch's Linear layout `[out, in]`.
- * The gradient is written with explicit transposes feeding plain 2-D matMuls: on wasm a matMul
- * with transposeA/transposeB is several times slower than transpose + plain matMul.
+ * On 'native' the products use BLAS's transpose flags (no transposed copies) and the bias is added
+ * inside the matMul. Elsewhere the gradient is written with explicit transposes feeding plain 2-D
+ * matMuls: on wasm a matMul with transposeA/transposeB is several times slower than transpose +
+ * plain matMul.
  */
-export const dense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+export function dense(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return (isNativeActive() ? nativeDense : composedDense)(x, weight, bias);
+}
+
+const nativeDense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x2d, w, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]; // [rows, in], [out, in], [out]
+  save([x2d, w]);
+  const value = tf.fused.matMul({ a: x2d, b: w, transposeB: true, bias }); // [rows, out]
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [savedX, savedW] = saved as [tf.Tensor2D, tf.Tensor2D];
+    const dy2d = dy as tf.Tensor2D; // [rows, out]
+    return [
+      tf.matMul(dy2d, savedW), // dx: [rows, in]
+      tf.matMul(dy2d, savedX, true, false), // dW: [out, in]
+      tf.sum(dy2d, 0), // db: [out]
+    ];
+  };
+  return { value, gradFunc };
+}) as (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+const composedDense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x2d, w, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]; // [rows, in], [out, in], [out]
   save([x2d, w]);
   const value = tf.add(tf.matMul(x2d, tf.transpose(w)), bias); // [rows, out]
@@ -22,17 +45,17 @@ export const dense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>)
   return { value, gradFunc };
 }) as (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
-/** LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm. */
+/**
+ * LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm: one native pass each way
+ * on 'native', composed tfjs ops elsewhere.
+ */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor {
-  const mean = tf.mean(x, -1, true);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), -1, true);
-  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), weight), bias);
+  return fusedLayerNorm(x, weight, bias, eps);
 }
 
-/** Exact GELU, `0.5 x (1 + erf(x / sqrt 2))`: Hugging Face's "gelu" for BERT. */
+/** Exact GELU, `0.5 x (1 + erf(x / sqrt 2))`: Hugging Face's "gelu" for BERT (native pass on 'native'). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+  return fusedGelu(x);
 }
 
 /** Where and how dropout runs in one forward pass; `undefined` = evaluation, no dropout. */
@@ -43,15 +66,22 @@ export interface DropoutContext {
 
 /**
  * Inverted dropout (kept values scaled by 1/(1-rate)), reproducible from `context.seed` and `site`.
- * The mask is drawn on the host (one multiply on the device instead of tf.dropout's four kernels).
+ * The mask is drawn on the host (one multiply on the device instead of tf.dropout's four kernels;
+ * on 'native' one pass that keeps a 1-byte mask for the backward pass).
  */
 export function dropout(x: tf.Tensor, rate: number, context: DropoutContext | undefined, site: string): tf.Tensor {
-  if (context === undefined || rate <= 0) return x;
-  const random = mulberry32(hashSeed(`${context.seed}/${site}`));
-  const scale = 1 / (1 - rate);
-  const mask = new Float32Array(x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = random() < rate ? 0 : scale;
-  return tf.mul(x, tf.tensor(mask, x.shape));
+  const keep = dropoutKeepMask(x.size, rate, context, site);
+  return keep === undefined ? x : applyDropout(x, keep, 1 / (1 - rate));
+}
+
+/**
+ * The keep mask `dropout` uses for `size` values at `site` (1 keep, 0 drop), or `undefined` when no
+ * dropout runs (evaluation or rate 0): mulberry32 seeded by `context.seed` and the site's name, so
+ * masks differ between sites and fused kernels that take the mask drop the same elements.
+ */
+export function dropoutKeepMask(size: number, rate: number, context: DropoutContext | undefined, site: string): Uint8Array | undefined {
+  if (context === undefined || rate <= 0) return undefined;
+  return keepMask(hashSeed(`${context.seed}/${site}`), rate, size);
 }
 
 /** FNV-1a of a string: a 32-bit seed per dropout site. */
@@ -59,18 +89,6 @@ function hashSeed(text: string): number {
   let hash = 2166136261;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
   return hash >>> 0;
-}
-
-/** Small, fast seeded PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
