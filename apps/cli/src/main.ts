@@ -1,10 +1,20 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { TrainingArgumentsSchema } from '@tunefleet/trainer';
 import { RUN_ARGUMENT_KEYS } from './run-config.ts';
 import { camelOptionsToSnake, optionsFromShape } from './schema-flags.ts';
 import { formatError } from './errors.ts';
 
 const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
+// More local workers than cores only slows each step down; 64 is a typo guard, not a tuning value.
+const MAX_LOCAL_WORKERS = 64;
+
+function positiveInteger(flag: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+    throw new InvalidArgumentError(`${flag}: expected an integer from 1 to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
 
 function addBackendOptions(command: Command): Command {
   return command
@@ -45,13 +55,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--text-pair-column <name>', 'column holding the second text of a pair')
     .option('--label-column <name>', 'column holding the label')
     .option('--max-seq-length <n>', 'truncate/pad to at most this many tokens', (v) => Number(v))
-    .option('--skip-bad-rows [bool]', 'skip and count bad rows instead of stopping', (v) => v !== 'false');
+    .option('--skip-bad-rows [bool]', 'skip and count bad rows instead of stopping', (v) => v !== 'false')
+    .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS));
   addBackendOptions(train);
   for (const option of optionsFromShape(TrainingArgumentsSchema.shape, RUN_ARGUMENT_KEYS)) train.addOption(option);
   train.action(async (options) => {
     const { runTrain } = await import('./commands/train.ts');
-    const { config, ...flags } = options as Record<string, unknown>;
-    setExit(await runTrain({ configFile: config as string | undefined, flags: camelOptionsToSnake(flags) }));
+    const { config, workers, ...flags } = options as Record<string, unknown>;
+    setExit(await runTrain({ configFile: config as string | undefined, flags: camelOptionsToSnake(flags), workers: workers as number | undefined }));
   });
 
   const evaluate = program
@@ -101,6 +112,23 @@ function buildProgram(setExit: (code: number) => void): Command {
   ).action(async (options) => {
     const { runCoordinator } = await import('./commands/cluster.ts');
     setExit(await runCoordinator(options));
+  });
+
+  clusterAuth(
+    addBackendOptions(
+      program
+        .command('worker')
+        .description('run one worker: register with the coordinator, train its rank of the next job, exit')
+        .requiredOption('--coordinator <host:port>', 'coordinator address')
+        .option('--host <host>', 'interface the collective server binds (default loopback only; 0.0.0.0 for other machines)')
+        .option('--advertise-host <host>', 'host name peers dial to reach this worker (default --host, or the hostname for a wildcard)')
+        .option('--worker-id <id>', 'stable worker id (default hostname-pid)')
+        .option('--connect-timeout-ms <ms>', 'keep retrying an unreachable coordinator this long', (v) => positiveInteger('--connect-timeout-ms', v))
+        .addOption(new Option('--stop-on-stdin-end', 'leave the job when stdin ends (set by train --workers)').hideHelp()),
+    ),
+  ).action(async (options) => {
+    const { runWorkerCommand } = await import('./commands/worker.ts');
+    setExit(await runWorkerCommand(options));
   });
 
   clusterAuth(

@@ -14,6 +14,7 @@ import { parseTrainingArguments, type TrainingArguments } from '@tunefleet/train
 import { CoordinatorError } from './errors.ts';
 import type { ValidatedJobSpec } from './job-spec.ts';
 import { JobStore, type AssignmentRow } from './job-store.ts';
+import { buildShardPlan } from './shard-plan.ts';
 import { WorkerRegistry } from './worker-registry.ts';
 
 export interface CoreOptions {
@@ -255,17 +256,7 @@ export class CoordinatorCore {
       ringGeneration: active.ringGeneration,
       leftAddress: active.ranks[(rank - 1 + worldSize) % worldSize].collectiveAddress,
       rightAddress: active.ranks[(rank + 1) % worldSize].collectiveAddress,
-      shardPlan: {
-        seed: args.seed,
-        numShards: worldSize,
-        shardIndex: rank,
-        numExamples: 0,
-        startEpoch: 0,
-        startCursor: 0,
-        perDeviceTrainBatchSize: args.per_device_train_batch_size,
-        gradientAccumulationSteps: args.gradient_accumulation_steps,
-        dropLast: args.dataloader_drop_last,
-      },
+      shardPlan: buildShardPlan(args, rank, worldSize),
       resumeCheckpoint: '',
     };
   }

@@ -14,7 +14,6 @@ import { validateJobSpec } from './job-spec.ts';
 const STATUS_BY_CODE: Record<CoordinatorErrorCode, status> = {
   JOB_SPEC_INVALID: status.INVALID_ARGUMENT,
   REQUEST_INVALID: status.INVALID_ARGUMENT,
-  SHARD_ARGUMENT_INVALID: status.INVALID_ARGUMENT,
   JOB_NOT_FOUND: status.NOT_FOUND,
   WORKER_NOT_FOUND: status.NOT_FOUND,
   JOB_NAME_TAKEN: status.ALREADY_EXISTS,

@@ -8,8 +8,7 @@ export type CoordinatorErrorCode =
   | 'WORKER_CONFLICT'
   | 'REQUEST_INVALID'
   | 'UNAUTHENTICATED'
-  | 'STORE_FAILED'
-  | 'SHARD_ARGUMENT_INVALID';
+  | 'STORE_FAILED';
 
 export class CoordinatorError extends Error {
   readonly code: CoordinatorErrorCode;

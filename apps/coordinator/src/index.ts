@@ -2,5 +2,5 @@
 export { startCoordinator, type CoordinatorOptions, type RunningCoordinator, type TlsFiles } from './server.ts';
 export { createCoordinatorClient, CoordinatorClientError, type ClientTlsFiles, type CoordinatorClientApi } from './client.ts';
 export { parseJobSpecYaml, validateJobSpec, validateJobSpecInput, JobSpecSchema, type ValidatedJobSpec } from './job-spec.ts';
-export { shardIndices, stepsPerEpoch, globalBatchSize, type ShardOptions, type ShardStep } from './shard-indices.ts';
+export { buildShardPlan } from './shard-plan.ts';
 export { CoordinatorError, JobSpecError, type CoordinatorErrorCode, type SpecIssue } from './errors.ts';

@@ -64,6 +64,24 @@ describe('parseJobSpecYaml', () => {
     expect(error.message).toContain('world_size (line 4):');
   });
 
+  it('carries the data fields of `tunefleet train`, defaults filled in, and names invalid ones', () => {
+    const defaults = parseJobSpecYaml(GOOD_YAML, 'job.yaml');
+    expect(defaults).toMatchObject({ labelColumn: 'label', maxSeqLength: 128, skipBadRows: false });
+    expect(defaults.textColumn).toBeUndefined();
+    expect(defaults.textPairColumn).toBeUndefined();
+    const yaml = `${GOOD_YAML}text_column: premise\ntext_pair_column: hypothesis\nlabel_column: gold\nmax_seq_length: 64\nskip_bad_rows: true\n`;
+    const spec = parseJobSpecYaml(yaml, 'job.yaml');
+    expect(spec).toMatchObject({ textColumn: 'premise', textPairColumn: 'hypothesis', labelColumn: 'gold', maxSeqLength: 64, skipBadRows: true });
+    // Over the wire and back (the coordinator stores JobSpec JSON): nothing lost.
+    expect(JobSpec.decode(JobSpec.encode(spec).finish())).toEqual(spec);
+    expect(JobSpec.fromJSON(JobSpec.toJSON(spec))).toEqual(spec);
+    const bad = specError(() => parseJobSpecYaml(`${GOOD_YAML}max_seq_length: 4096\ntext_column: ""\n`, 'job.yaml'));
+    expect(bad.issues.map((issue) => [issue.field, issue.line]).sort()).toEqual([
+      ['max_seq_length', 12],
+      ['text_column', 13],
+    ]);
+  });
+
   it('reports YAML syntax errors and non-mapping documents', () => {
     expect(specError(() => parseJobSpecYaml('name: [unclosed', 'x.yaml')).issues[0].field).toBe('(yaml)');
     expect(specError(() => parseJobSpecYaml('- a\n- b\n', 'x.yaml')).message).toContain('expected a mapping');
@@ -88,5 +106,13 @@ describe('validateJobSpec (gRPC edge)', () => {
     const spec = parseJobSpecYaml(GOOD_YAML, 'job.yaml');
     expect(specError(() => validateJobSpec({ ...spec, gradientDtype: 7 as GradientDtype }, 'SubmitJob')).issues[0].field).toBe('gradient_dtype');
     expect(validateJobSpec(spec, 'SubmitJob').spec).toEqual(spec);
+    const withData = { ...spec, textColumn: 'premise', textPairColumn: 'hypothesis', maxSeqLength: 64, skipBadRows: true };
+    expect(validateJobSpec(withData, 'SubmitJob').spec).toEqual(withData);
+  });
+
+  it('fills the data defaults for a wire spec that leaves them unset (older clients)', () => {
+    const spec = parseJobSpecYaml(GOOD_YAML, 'job.yaml');
+    const { labelColumn: _l, maxSeqLength: _m, skipBadRows: _s, ...older } = spec;
+    expect(validateJobSpec(older, 'SubmitJob').spec).toEqual(spec);
   });
 });

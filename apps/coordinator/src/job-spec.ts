@@ -9,6 +9,11 @@ const NAME_PATTERN = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 const MAX_WORLD_SIZE = 1024;
 // 30 s: longer than the slowest bucket a healthy CPU ring moves, short enough that a hang surfaces.
 const DEFAULT_COLLECTIVE_TIMEOUT_MS = 30_000;
+// The CLI's defaults, so a job runs what `tunefleet train` runs: SST-2 sentences average ~20 word
+// pieces, so 128 loses nothing; BERT's position table holds 512.
+const DEFAULT_LABEL_COLUMN = 'label';
+const DEFAULT_MAX_SEQ_LENGTH = 128;
+const MAX_SEQ_LENGTH_LIMIT = 512;
 
 const nonEmpty = z.string().min(1, 'must not be empty');
 
@@ -39,6 +44,13 @@ export const JobSpecSchema = z.strictObject({
   // f32: exact; bf16 halves the bytes on the wire at ~3 significant digits.
   gradient_dtype: z.enum(['f32', 'bf16']).default('f32'),
   collective_timeout_ms: z.number().int().min(100).max(3_600_000).default(DEFAULT_COLLECTIVE_TIMEOUT_MS),
+  // Columns of train_file and validation_file; unset text_column: the first of text, sentence,
+  // sentence1 that the file has (libs/data decides, as for `tunefleet train`).
+  text_column: nonEmpty.optional(),
+  text_pair_column: nonEmpty.optional(),
+  label_column: nonEmpty.default(DEFAULT_LABEL_COLUMN),
+  max_seq_length: z.number().int().min(1).max(MAX_SEQ_LENGTH_LIMIT).default(DEFAULT_MAX_SEQ_LENGTH),
+  skip_bad_rows: z.boolean().default(false),
   training_arguments: trainingArguments,
 });
 
@@ -65,6 +77,11 @@ export function validateJobSpecInput(input: unknown, source: string, locate?: Is
     trainingArgumentsJson: JSON.stringify(trainingArgumentsToJSON(value.training_arguments)),
     gradientDtype: value.gradient_dtype === 'bf16' ? GradientDtype.GRADIENT_DTYPE_BF16 : GradientDtype.GRADIENT_DTYPE_F32,
     collectiveTimeoutMs: value.collective_timeout_ms,
+    ...(value.text_column === undefined ? {} : { textColumn: value.text_column }),
+    ...(value.text_pair_column === undefined ? {} : { textPairColumn: value.text_pair_column }),
+    labelColumn: value.label_column,
+    maxSeqLength: value.max_seq_length,
+    skipBadRows: value.skip_bad_rows,
   };
   return Object.freeze({ spec: Object.freeze(spec), trainingArguments: value.training_arguments });
 }
@@ -81,6 +98,11 @@ export function validateJobSpec(spec: JobSpec | undefined, source: string): Vali
     world_size: spec.worldSize,
     gradient_dtype: gradientDtypeName(spec.gradientDtype),
     collective_timeout_ms: spec.collectiveTimeoutMs === 0 ? undefined : spec.collectiveTimeoutMs,
+    text_column: spec.textColumn,
+    text_pair_column: spec.textPairColumn,
+    label_column: spec.labelColumn,
+    max_seq_length: spec.maxSeqLength,
+    skip_bad_rows: spec.skipBadRows,
   };
   const jsonIssues: SpecIssue[] = [];
   if (spec.trainingArgumentsJson !== '') {

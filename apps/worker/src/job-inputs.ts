@@ -5,8 +5,8 @@ import { BertTokenizer } from '@tunefleet/tokenizer';
 import { classificationComputeMetrics, type ComputeMetrics } from '@tunefleet/trainer';
 import { WorkerError } from './worker-error.ts';
 
-// The job spec has no max_seq_length yet; 128 is the CLI's default (SST-2 sentences average ~20 pieces).
-const MAX_SEQ_LENGTH = 128;
+// The coordinator fills max_seq_length in; kept for specs stored before the field existed (the CLI's default).
+const DEFAULT_MAX_SEQ_LENGTH = 128;
 
 /** Everything a rank reads from the shared folder before training. */
 export interface JobInputs {
@@ -18,7 +18,8 @@ export interface JobInputs {
 }
 
 /**
- * Reads tokenizer, data and model from the paths in the spec, exactly as `tunefleet train` does. Every
+ * Reads tokenizer, data and model from the paths in the spec, exactly as `tunefleet train` does
+ * (same columns, truncation and bad-row policy for train_file and validation_file). Every
  * rank reads the whole training file (the shard is a view of it), so every rank builds the same label
  * map; the head, when new, is initialised from `seed` so ranks start equal.
  */
@@ -28,20 +29,35 @@ export async function loadJobInputs(spec: JobSpec, seed: number, log: (line: str
     throw new WorkerError('TASK_UNSUPPORTED', `job task "${spec.task}" is not supported by workers; use sequence-classification or token-classification.`);
   }
   const tokenizer = await BertTokenizer.fromPretrained(spec.modelNameOrPath);
-  const encodeOptions = { maxLength: MAX_SEQ_LENGTH, padId: tokenizer.padTokenId };
+  const encodeOptions = { maxLength: spec.maxSeqLength || DEFAULT_MAX_SEQ_LENGTH, padId: tokenizer.padTokenId };
+  const skipBadRows = spec.skipBadRows ?? false;
+  const reportSkipped = (set: { file: string; badRows: readonly unknown[] }): void => {
+    if (set.badRows.length > 0) log(`${set.file}: skipped ${set.badRows.length} bad rows`);
+  };
   let labelMap: LabelMap;
   let trainSet: EncodedDataset;
   let evalSet: EncodedDataset | undefined;
   if (task === 'sequence-classification') {
-    const train = await readExamples(spec.trainFile);
+    const columns = { textColumn: spec.textColumn, textPairColumn: spec.textPairColumn, labelColumn: spec.labelColumn || 'label', skipBadRows };
+    const train = await readExamples(spec.trainFile, columns);
+    reportSkipped(train);
     labelMap = train.labelMap!;
     trainSet = encodeExamples(train.examples, tokenizer, encodeOptions);
-    if (spec.validationFile !== '') evalSet = encodeExamples((await readExamples(spec.validationFile, { labelMap })).examples, tokenizer, encodeOptions);
+    if (spec.validationFile !== '') {
+      const validation = await readExamples(spec.validationFile, { ...columns, labelMap });
+      reportSkipped(validation);
+      evalSet = encodeExamples(validation.examples, tokenizer, encodeOptions);
+    }
   } else {
-    const train = await readConll(spec.trainFile);
+    const train = await readConll(spec.trainFile, { skipBadRows });
+    reportSkipped(train);
     labelMap = train.labelMap;
     trainSet = encodeTaggedSentences(train.sentences, tokenizer, encodeOptions);
-    if (spec.validationFile !== '') evalSet = encodeTaggedSentences((await readConll(spec.validationFile, { labelMap })).sentences, tokenizer, encodeOptions);
+    if (spec.validationFile !== '') {
+      const validation = await readConll(spec.validationFile, { labelMap, skipBadRows });
+      reportSkipped(validation);
+      evalSet = encodeTaggedSentences(validation.sentences, tokenizer, encodeOptions);
+    }
   }
   const numLabels = Object.keys(labelMap.label2id).length;
   const { model } = await loadPretrained(spec.modelNameOrPath, {

@@ -25,7 +25,11 @@ describe('ProgressReporter', () => {
     const stats = { calls: 4, collectives: 4, bytes: 4096, milliseconds: 12.5, lastBytes: 1024, lastMilliseconds: 3 };
     const reporter = new ProgressReporter('job-1', 2, () => stats, async (p) => (sent.push(p), answer), () => stops++);
     reporter.onTrainBegin(state(0, 0));
-    reporter.onStepEnd(state(4, 16));
+    await reporter.onStepEnd(state(4, 16)); // the first step end reports; the next within a second does not
+    await reporter.onStepEnd(state(4, 16));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ globalStep: 4, logEntryJson: '' });
+    sent.length = 0;
     await reporter.onLog({ loss: 0.42, grad_norm: 1.5, learning_rate: 2e-4, epoch: 0.8, step: 4 }, state(4, 16));
     await reporter.onLog({ eval_loss: 0.3, eval_accuracy: 0.75, epoch: 0.8, step: 4 }, state(4, 16));
     expect(sent).toHaveLength(2);
@@ -42,11 +46,14 @@ describe('ProgressReporter', () => {
       allreduceMs: 12.5,
       allreduceBytes: 4096,
     });
+    expect(JSON.parse(sent[0]!.logEntryJson)).toEqual({ loss: 0.42, grad_norm: 1.5, learning_rate: 2e-4, epoch: 0.8, step: 4 });
+    expect(JSON.parse(sent[1]!.logEntryJson)).toEqual({ eval_loss: 0.3, eval_accuracy: 0.75, epoch: 0.8, step: 4 });
     expect(sent[1]!.samplesPerSecond).toBeGreaterThan(0);
     expect(sent[1]!.lastStepUnixMs).toBeGreaterThan(0);
     expect(stops).toBe(0);
     answer = true;
     await reporter.report(JobState.JOB_STATE_SUCCEEDED);
+    expect(sent[2]!.logEntryJson).toBe('');
     expect(sent[2]!.state).toBe(JobState.JOB_STATE_SUCCEEDED);
     expect(stops).toBe(1);
   });

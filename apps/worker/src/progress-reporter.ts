@@ -7,15 +7,21 @@ export interface ProgressSink {
   (progress: JobProgress): Promise<boolean>;
 }
 
+// A step update at most this often between log entries: a watcher's progress bar moves even with
+// HF's default logging_steps of 500, and the coordinator sees one small write a second.
+const STEP_REPORT_INTERVAL_MS = 1_000;
+
 /**
  * Trainer callbacks that turn the run into JobProgress reports (step, loss, lr, grad norm,
  * samples/s, eval metrics, percent done, ETA, all-reduce time and bytes, checkpoint save time) at
- * every log entry and evaluation. `onStopRequested` fires when the coordinator answers should_stop.
+ * every log entry and evaluation (carrying the entry as `log_entry_json`), and at most once a second
+ * in between. `onStopRequested` fires when the coordinator answers should_stop.
  */
 export class ProgressReporter implements TrainerCallbacks {
   private startedAtMs = Date.now();
   private lastStepUnixMs = 0;
   private lastCallbackMs = 0;
+  private lastReportMs = 0;
   private checkpointSaveMs = 0;
   private loss = Number.NaN;
   private learningRate = 0;
@@ -36,10 +42,11 @@ export class ProgressReporter implements TrainerCallbacks {
     this.latest = state;
   }
 
-  onStepEnd(state: TrainerProgress): void {
+  async onStepEnd(state: TrainerProgress): Promise<void> {
     this.lastStepUnixMs = Date.now();
     this.latest = state;
     this.lastCallbackMs = Date.now();
+    if (this.lastStepUnixMs - this.lastReportMs >= STEP_REPORT_INTERVAL_MS) await this.report(JobState.JOB_STATE_RUNNING);
   }
 
   onEvaluate(): void {
@@ -58,12 +65,12 @@ export class ProgressReporter implements TrainerCallbacks {
     if (entry['grad_norm'] !== undefined) this.gradNorm = entry['grad_norm'];
     const evals = Object.entries(entry).filter(([key]) => key.startsWith('eval_'));
     if (evals.length > 0) this.evalMetrics = Object.fromEntries(evals);
-    await this.report(JobState.JOB_STATE_RUNNING);
+    await this.report(JobState.JOB_STATE_RUNNING, entry);
     this.lastCallbackMs = Date.now();
   }
 
   /** The report for `state` built from what the run has shown so far. */
-  snapshot(state: JobState): JobProgress {
+  snapshot(state: JobState, logEntry?: LogEntry): JobProgress {
     const s = this.latest;
     const elapsedSeconds = Math.max((Date.now() - this.startedAtMs) / 1000, 1e-3);
     const step = s?.globalStep ?? 0;
@@ -87,10 +94,12 @@ export class ProgressReporter implements TrainerCallbacks {
       allreduceMs: stats?.milliseconds ?? 0,
       allreduceBytes: stats?.bytes ?? 0,
       checkpointSaveMs: this.checkpointSaveMs,
+      logEntryJson: logEntry === undefined ? '' : JSON.stringify(logEntry),
     });
   }
 
-  async report(state: JobState): Promise<void> {
-    if (await this.sink(this.snapshot(state))) this.onStopRequested();
+  async report(state: JobState, logEntry?: LogEntry): Promise<void> {
+    this.lastReportMs = Date.now();
+    if (await this.sink(this.snapshot(state, logEntry))) this.onStopRequested();
   }
 }

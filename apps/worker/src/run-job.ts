@@ -3,7 +3,7 @@ import type { Transport } from '@tunefleet/comm';
 import { ShardedBatchSource } from '@tunefleet/data';
 import type { TrainableModel } from '@tunefleet/model';
 import { GradientDtype, JobState, type Assignment, type JobSpec } from '@tunefleet/proto';
-import { parseTrainingArguments, Trainer, type TrainingArguments } from '@tunefleet/trainer';
+import { parseTrainingArguments, Trainer, type FusedAdamWKernel, type TrainingArguments } from '@tunefleet/trainer';
 import { loadJobInputs } from './job-inputs.ts';
 import { ProgressReporter, type ProgressSink } from './progress-reporter.ts';
 import { RingGradientSync } from './ring-gradient-sync.ts';
@@ -20,6 +20,8 @@ export interface JobContext {
   /** Registers what to do when the coordinator says stop (from a heartbeat or a report). */
   readonly onStop: (stop: () => void) => void;
   readonly log: (line: string) => void;
+  /** The backend's one-call AdamW (native-kernels' on the native backend), as `tunefleet train` uses. */
+  readonly fusedAdamWKernel?: FusedAdamWKernel;
 }
 
 export type JobOutcome = 'succeeded' | 'stopped';
@@ -59,6 +61,7 @@ export async function runJob(context: JobContext): Promise<JobOutcome> {
       trainDataset: new ShardedBatchSource(inputs.trainSet, { rank: assignment.rank, worldSize: assignment.worldSize }),
       ...(inputs.evalSet ? { evalDataset: inputs.evalSet } : {}),
       computeMetrics: inputs.computeMetrics,
+      ...(context.fusedAdamWKernel ? { fusedAdamWKernel: context.fusedAdamWKernel } : {}),
       gradientSync: sync,
       callbacks: [reporter],
       saveExtras: (dir) => inputs.tokenizer.save(dir),

@@ -11,6 +11,8 @@ export interface TrainInput {
   configFile?: string;
   /** Command-line flags, snake_case; they override the config file. */
   flags: Record<string, unknown>;
+  /** Data-parallel worker processes on this machine (`--workers N`); absent: this process trains. */
+  workers?: number;
 }
 
 /** `tunefleet train`: the single-process fine-tuning run. */
@@ -20,6 +22,10 @@ export async function runTrain(input: TrainInput): Promise<number> {
   const { run, training } = splitRunConfig({ ...fileConfig, ...input.flags }, source);
   const args = parseTrainingArguments(training, source);
   if (!run.train_file) throw new CliConfigError(`${source}: train_file (--train-file) is required`);
+  if (input.workers !== undefined) {
+    const { runLocalCluster } = await import('./local-cluster.ts');
+    return runLocalCluster({ run, args, workers: input.workers, source });
+  }
 
   const progress = createProgressReporter({
     isTty: Boolean(process.stderr.isTTY),
@@ -41,6 +47,8 @@ export async function runTrain(input: TrainInput): Promise<number> {
     numLabels: Object.keys(labelMap.label2id).length,
     id2label: labelMap.id2label,
     label2id: labelMap.label2id,
+    // A freshly initialised head follows the run's seed (as transformers' set_seed does), like the workers.
+    seed: args.seed,
     log: (line: string) => progress.message(line),
   });
   const encode = (set: ExampleSet) =>

@@ -119,13 +119,14 @@ export interface Assignment {
 }
 
 /**
- * Which examples this rank reads (apps/coordinator/src/shard-indices.ts, README "Sharding"): each
- * epoch is a permutation of the training set seeded with (seed, epoch); optimizer step s consumes
- * positions [s*G, (s+1)*G) of it, G = per_device_train_batch_size * num_shards *
- * gradient_accumulation_steps, split across the ranks in rank order (rank r takes
- * [floor(r*L/W), floor((r+1)*L/W)) of the step's L samples) and cut into micro-batches of
- * per_device_train_batch_size. Every example of an epoch is used exactly once across ranks unless
- * drop_last drops a final partial step. Skipping to a cursor is O(1): no batches are replayed.
+ * Which examples this rank reads: the parameters of libs/data's sharding rule (shardedBatchIndices,
+ * read by the worker's ShardedBatchSource; apps/coordinator/README.md "Sharding"). Each epoch is
+ * order = permutation(num_examples, seed, epoch); global micro-batch j is
+ * order[j*B*W, min((j+1)*B*W, n)), B = per_device_train_batch_size, W = num_shards; of its L
+ * examples shard r takes [floor(r*L/W), floor((r+1)*L/W)). An epoch has ceil(n / (B*W)) global
+ * micro-batches (floor with drop_last) and max(floor(micro-batches / gradient_accumulation_steps), 1)
+ * optimizer steps on every rank. Every example of an epoch is used exactly once across ranks unless
+ * drop_last drops a final partial micro-batch.
  */
 export interface ShardPlan {
   seed: number;
@@ -138,7 +139,7 @@ export interface ShardPlan {
   startCursor: number;
   perDeviceTrainBatchSize: number;
   gradientAccumulationSteps: number;
-  /** TrainingArguments.dataloader_drop_last: drop a final optimizer step smaller than G. */
+  /** TrainingArguments.dataloader_drop_last: drop a final global micro-batch smaller than B*W. */
   dropLast: boolean;
 }
 

@@ -131,6 +131,27 @@ export interface JobSpec {
   gradientDtype: GradientDtype;
   /** Deadline of one all-reduce; a stalled collective fails after this long. */
   collectiveTimeoutMs: number;
+  /**
+   * The data half of `tunefleet train` (run_glue's DataTrainingArguments), so a job runs exactly what
+   * the single-process run would. `optional`: unset is distinguishable from "" / 0 / false; the
+   * coordinator's canonical spec fills in the defaults (label_column "label", max_seq_length 128,
+   * skip_bad_rows false). train_file and validation_file are read with the same columns.
+   * Unset: the first of text, sentence, sentence1 that the file has.
+   */
+  textColumn?:
+    | string
+    | undefined;
+  /** Second text of a pair; unset: single texts. */
+  textPairColumn?: string | undefined;
+  labelColumn?:
+    | string
+    | undefined;
+  /** Truncate to at most this many tokens (padding is dynamic per batch). */
+  maxSeqLength?:
+    | number
+    | undefined;
+  /** Skip and count bad rows instead of failing the job. */
+  skipBadRows?: boolean | undefined;
 }
 
 export interface Job {
@@ -166,6 +187,12 @@ export interface JobProgress {
   allreduceBytes: number;
   checkpointSaveMs: number;
   restarts: number;
+  /**
+   * Set on a report sent for a trainer log entry (the loss every logging_steps, eval metrics, the
+   * final train metrics): that entry as the Trainer logged it, JSON, so a watcher can show exactly
+   * what a single-process run logs. Empty on periodic step updates.
+   */
+  logEntryJson: string;
 }
 
 export interface JobProgress_EvalMetricsEntry {
@@ -184,6 +211,11 @@ function createBaseJobSpec(): JobSpec {
     trainingArgumentsJson: "",
     gradientDtype: 0,
     collectiveTimeoutMs: 0,
+    textColumn: undefined,
+    textPairColumn: undefined,
+    labelColumn: undefined,
+    maxSeqLength: undefined,
+    skipBadRows: undefined,
   };
 }
 
@@ -215,6 +247,21 @@ export const JobSpec: MessageFns<JobSpec> = {
     }
     if (message.collectiveTimeoutMs !== 0) {
       writer.uint32(72).uint32(message.collectiveTimeoutMs);
+    }
+    if (message.textColumn !== undefined) {
+      writer.uint32(82).string(message.textColumn);
+    }
+    if (message.textPairColumn !== undefined) {
+      writer.uint32(90).string(message.textPairColumn);
+    }
+    if (message.labelColumn !== undefined) {
+      writer.uint32(98).string(message.labelColumn);
+    }
+    if (message.maxSeqLength !== undefined) {
+      writer.uint32(104).uint32(message.maxSeqLength);
+    }
+    if (message.skipBadRows !== undefined) {
+      writer.uint32(112).bool(message.skipBadRows);
     }
     return writer;
   },
@@ -298,6 +345,46 @@ export const JobSpec: MessageFns<JobSpec> = {
           message.collectiveTimeoutMs = reader.uint32();
           continue;
         }
+        case 10: {
+          if (tag !== 82) {
+            break;
+          }
+
+          message.textColumn = reader.string();
+          continue;
+        }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.textPairColumn = reader.string();
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.labelColumn = reader.string();
+          continue;
+        }
+        case 13: {
+          if (tag !== 104) {
+            break;
+          }
+
+          message.maxSeqLength = reader.uint32();
+          continue;
+        }
+        case 14: {
+          if (tag !== 112) {
+            break;
+          }
+
+          message.skipBadRows = reader.bool();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -318,6 +405,11 @@ export const JobSpec: MessageFns<JobSpec> = {
       trainingArgumentsJson: isSet(object.trainingArgumentsJson) ? globalThis.String(object.trainingArgumentsJson) : "",
       gradientDtype: isSet(object.gradientDtype) ? gradientDtypeFromJSON(object.gradientDtype) : 0,
       collectiveTimeoutMs: isSet(object.collectiveTimeoutMs) ? globalThis.Number(object.collectiveTimeoutMs) : 0,
+      textColumn: isSet(object.textColumn) ? globalThis.String(object.textColumn) : undefined,
+      textPairColumn: isSet(object.textPairColumn) ? globalThis.String(object.textPairColumn) : undefined,
+      labelColumn: isSet(object.labelColumn) ? globalThis.String(object.labelColumn) : undefined,
+      maxSeqLength: isSet(object.maxSeqLength) ? globalThis.Number(object.maxSeqLength) : undefined,
+      skipBadRows: isSet(object.skipBadRows) ? globalThis.Boolean(object.skipBadRows) : undefined,
     };
   },
 
@@ -350,6 +442,21 @@ export const JobSpec: MessageFns<JobSpec> = {
     if (message.collectiveTimeoutMs !== 0) {
       obj.collectiveTimeoutMs = Math.round(message.collectiveTimeoutMs);
     }
+    if (message.textColumn !== undefined) {
+      obj.textColumn = message.textColumn;
+    }
+    if (message.textPairColumn !== undefined) {
+      obj.textPairColumn = message.textPairColumn;
+    }
+    if (message.labelColumn !== undefined) {
+      obj.labelColumn = message.labelColumn;
+    }
+    if (message.maxSeqLength !== undefined) {
+      obj.maxSeqLength = Math.round(message.maxSeqLength);
+    }
+    if (message.skipBadRows !== undefined) {
+      obj.skipBadRows = message.skipBadRows;
+    }
     return obj;
   },
 
@@ -367,6 +474,11 @@ export const JobSpec: MessageFns<JobSpec> = {
     message.trainingArgumentsJson = object.trainingArgumentsJson ?? "";
     message.gradientDtype = object.gradientDtype ?? 0;
     message.collectiveTimeoutMs = object.collectiveTimeoutMs ?? 0;
+    message.textColumn = object.textColumn ?? undefined;
+    message.textPairColumn = object.textPairColumn ?? undefined;
+    message.labelColumn = object.labelColumn ?? undefined;
+    message.maxSeqLength = object.maxSeqLength ?? undefined;
+    message.skipBadRows = object.skipBadRows ?? undefined;
     return message;
   },
 };
@@ -557,6 +669,7 @@ function createBaseJobProgress(): JobProgress {
     allreduceBytes: 0,
     checkpointSaveMs: 0,
     restarts: 0,
+    logEntryJson: "",
   };
 }
 
@@ -615,6 +728,9 @@ export const JobProgress: MessageFns<JobProgress> = {
     }
     if (message.restarts !== 0) {
       writer.uint32(144).uint32(message.restarts);
+    }
+    if (message.logEntryJson !== "") {
+      writer.uint32(154).string(message.logEntryJson);
     }
     return writer;
   },
@@ -773,6 +889,14 @@ export const JobProgress: MessageFns<JobProgress> = {
           message.restarts = reader.uint32();
           continue;
         }
+        case 19: {
+          if (tag !== 154) {
+            break;
+          }
+
+          message.logEntryJson = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -807,6 +931,7 @@ export const JobProgress: MessageFns<JobProgress> = {
       allreduceBytes: isSet(object.allreduceBytes) ? globalThis.Number(object.allreduceBytes) : 0,
       checkpointSaveMs: isSet(object.checkpointSaveMs) ? globalThis.Number(object.checkpointSaveMs) : 0,
       restarts: isSet(object.restarts) ? globalThis.Number(object.restarts) : 0,
+      logEntryJson: isSet(object.logEntryJson) ? globalThis.String(object.logEntryJson) : "",
     };
   },
 
@@ -872,6 +997,9 @@ export const JobProgress: MessageFns<JobProgress> = {
     if (message.restarts !== 0) {
       obj.restarts = Math.round(message.restarts);
     }
+    if (message.logEntryJson !== "") {
+      obj.logEntryJson = message.logEntryJson;
+    }
     return obj;
   },
 
@@ -906,6 +1034,7 @@ export const JobProgress: MessageFns<JobProgress> = {
     message.allreduceBytes = object.allreduceBytes ?? 0;
     message.checkpointSaveMs = object.checkpointSaveMs ?? 0;
     message.restarts = object.restarts ?? 0;
+    message.logEntryJson = object.logEntryJson ?? "";
     return message;
   },
 };
