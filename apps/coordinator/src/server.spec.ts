@@ -117,7 +117,8 @@ describe('coordinator server', () => {
     const user = userClient();
     const job = await user.submitJob(parseJobSpecYaml(JOB_YAML, 'job.yaml'));
     const worker = workerClient();
-    expect((await worker.register('w0', 7000)).heartbeatIntervalMs).toBe(5000);
+    // A third of the default 60 s heartbeat timeout.
+    expect((await worker.register('w0', 7000)).heartbeatIntervalMs).toBe(20_000);
     await worker.register('w0', 7000); // idempotent
     const conflict = await worker.register('w0', 7001).catch((error: ServiceError) => error);
     expect((conflict as ServiceError).code).toBe(status.ALREADY_EXISTS);

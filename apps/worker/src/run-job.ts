@@ -63,7 +63,9 @@ export async function runJob(context: JobContext): Promise<JobOutcome> {
       computeMetrics: inputs.computeMetrics,
       ...(context.fusedAdamWKernel ? { fusedAdamWKernel: context.fusedAdamWKernel } : {}),
       gradientSync: sync,
-      callbacks: [reporter],
+      // After the last optimizer step this rank needs no peer: rank 0 may report SUCCEEDED (and the
+      // coordinator answer should_stop) while this rank is still finishing up; that is not a stop.
+      callbacks: [reporter, { onStepEnd: (state) => void (isTrainingDone ||= state.globalStep >= state.maxSteps) }],
       saveExtras: (dir) => inputs.tokenizer.save(dir),
       log,
     });
