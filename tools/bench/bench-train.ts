@@ -45,6 +45,7 @@ if (args.child !== undefined) {
 }
 
 interface TorchResult {
+  blas_threads: number;
   samples_per_s: number;
   step_ms: number[];
   peak_rss_mb: number;
@@ -76,6 +77,7 @@ function spawnTorch(model: string, threadCount: number): Run | string {
     '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength)], { encoding: 'utf8' });
   if (run.status !== 0) return `failed (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-1)[0]}`;
   const torch = JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]) as TorchResult;
+  if (torch.blas_threads !== threadCount) return `not comparable: torch's OpenBLAS ran ${torch.blas_threads} threads, asked for ${threadCount}`;
   return { samplesPerSecond: torch.samples_per_s, stepMs: torch.step_ms, peakRssMb: torch.peak_rss_mb };
 }
 

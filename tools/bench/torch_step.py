@@ -1,18 +1,25 @@
 """One BERT sequence-classification training step (forward, backward, AdamW) in plain PyTorch.
 
 The reference for tools/bench/bench-train.ts: same shapes, dropout on, same thread count.
-Prints one JSON line: {"model", "threads", "step_ms": [...], "samples_per_s", "peak_rss_mb"}.
+Prints one JSON line: {"model", "threads", "blas_threads", "step_ms": [...], "samples_per_s", "peak_rss_mb"}.
 
   /usr/bin/python3 tools/bench/torch_step.py --model tiny --threads 2 --steps 5
 """
 import argparse
+import ctypes
 import json
 import math
+import os
 import resource
 import time
 
-import torch
-from torch import nn
+# libgomp reads this when torch loads it. Its default (spin-wait) made torch's OpenMP threads compete
+# with OpenBLAS's for the same cores: 2 threads ran 3-10x slower than 1. Passive waiting is torch's
+# best configuration here, so the 2-thread comparison is against a reference that does not collapse.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402 (after the OpenMP setting)
+from torch import nn  # noqa: E402
 
 SIZES = {  # layers, hidden, heads; intermediate = 4 * hidden, as tunefleet's BERT_PRESETS
     "tiny": (2, 128, 2),
@@ -73,6 +80,10 @@ def main():
     parser.add_argument("--seq", type=int, default=128)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # torch.set_num_threads sets only OpenMP's threads: Debian's torch calls the pthread OpenBLAS, which
+    # otherwise runs every GEMM on all cores (a "1 thread" run used 2 for its GEMMs). Same count for both.
+    blas = ctypes.CDLL("libopenblas.so.0")  # the copy torch already loaded
+    blas.openblas_set_num_threads(args.threads)
     torch.manual_seed(0)
     model = Bert(*SIZES[args.model]).train()
     # Weight decay off for biases and LayerNorm weights, as Hugging Face's Trainer.
@@ -98,6 +109,7 @@ def main():
     print(json.dumps({
         "model": args.model,
         "threads": torch.get_num_threads(),
+        "blas_threads": blas.openblas_get_num_threads(),
         "step_ms": [round(t, 1) for t in times],
         "samples_per_s": round(args.batch * 1000 / median, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

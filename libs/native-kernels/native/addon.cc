@@ -158,6 +158,20 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// addLayerNorm(a, b, gamma, beta, sum, out, mean, rstd, epsilon): layerNorm(a + b), a + b kept in sum
+Napi::Value AddLayerNorm(const Napi::CallbackInfo& info) {
+  auto a = f32(info, 0, "a"), b = f32(info, 1, "b"), gamma = f32(info, 2, "gamma"), beta = f32(info, 3, "beta");
+  auto sum = f32(info, 4, "sum"), out = f32(info, 5, "out"), mean = f32(info, 6, "mean"), rstd = f32(info, 7, "rstd");
+  const int64_t cols = gamma.length;
+  need(info, cols > 0 && beta.length == cols && a.length % cols == 0 && b.length == a.length && sum.length == a.length &&
+       out.length == a.length, "addLayerNorm: bad lengths");
+  const int64_t rows = a.length / cols;
+  need(info, mean.length == rows && rstd.length == rows, "addLayerNorm: mean/rstd length != rows");
+  tunefleet::addLayerNorm(a.data, b.data, sum.data, gamma.data, beta.data, out.data, mean.data, rstd.data, rows, cols,
+                          flt(info, 8));
+  return info.Env().Undefined();
+}
+
 // layerNormGrad(dy, x, gamma, mean, rstd, dx, dgamma, dbeta)
 Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
   auto dy = f32(info, 0, "dy"), x = f32(info, 1, "x"), gamma = f32(info, 2, "gamma");
@@ -304,8 +318,9 @@ View<uint8_t> u8(const Napi::CallbackInfo& info, size_t i, const char* what) {
 }
 
 tunefleet::AttentionDims attentionDims(const Napi::CallbackInfo& info, size_t i) {
-  tunefleet::AttentionDims d{num(info, i), num(info, i + 1), num(info, i + 2), num(info, i + 3), flt(info, i + 4)};
+  tunefleet::AttentionDims d{num(info, i), num(info, i + 1), num(info, i + 2), num(info, i + 3), flt(info, i + 4), 0};
   need(info, d.batch > 0 && d.seq > 0 && d.heads > 0 && d.headDim > 0, "attention: batch, seq, heads and headDim must be > 0");
+  d.ldQkv = d.heads * d.headDim;
   return d;
 }
 
@@ -341,6 +356,42 @@ Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// attentionQkv(qkv, mask|null, keep|null, dropScale, probs, context, batch, seq, heads, headDim, scale):
+// q, k, v are the three column blocks of qkv [batch * seq, 3 * hidden] (one fused projection).
+Napi::Value AttentionQkv(const Napi::CallbackInfo& info) {
+  auto qkv = f32(info, 0, "qkv"), mask = f32(info, 1, "mask", true);
+  auto keep = u8(info, 2, "keep");
+  auto probs = f32(info, 4, "probs"), context = f32(info, 5, "context");
+  auto d = attentionDims(info, 6);
+  const int64_t hidden = d.heads * d.headDim, act = d.batch * d.seq * hidden, pr = d.batch * d.heads * d.seq * d.seq;
+  d.ldQkv = 3 * hidden;
+  need(info, qkv.length == 3 * act && context.length == act,
+       "attentionQkv: qkv must hold batch * seq * 3 * hidden values and context batch * seq * hidden");
+  need(info, probs.length == pr && (keep.data == nullptr || keep.length == pr),
+       "attentionQkv: probs and keep must hold batch * heads * seq * seq values");
+  need(info, mask.data == nullptr || mask.length == d.batch * d.seq, "attentionQkv: mask must hold batch * seq values");
+  tunefleet::attention(d, qkv.data, qkv.data + hidden, qkv.data + 2 * hidden, mask.data, keep.data, flt(info, 3), probs.data,
+                       context.data);
+  return info.Env().Undefined();
+}
+
+// attentionQkvGrad(dContext, qkv, probs, keep|null, dropScale, dQkv, batch, seq, heads, headDim, scale)
+Napi::Value AttentionQkvGrad(const Napi::CallbackInfo& info) {
+  auto g = f32(info, 0, "dContext"), qkv = f32(info, 1, "qkv"), probs = f32(info, 2, "probs");
+  auto keep = u8(info, 3, "keep");
+  auto dQkv = f32(info, 5, "dQkv");
+  auto d = attentionDims(info, 6);
+  const int64_t hidden = d.heads * d.headDim, act = d.batch * d.seq * hidden, pr = d.batch * d.heads * d.seq * d.seq;
+  d.ldQkv = 3 * hidden;
+  need(info, g.length == act && qkv.length == 3 * act && dQkv.length == 3 * act,
+       "attentionQkvGrad: dContext must hold batch * seq * hidden values, qkv and dQkv 3 times that");
+  need(info, probs.length == pr && (keep.data == nullptr || keep.length == pr),
+       "attentionQkvGrad: probs and keep must hold batch * heads * seq * seq values");
+  tunefleet::attentionGrad(d, g.data, qkv.data, qkv.data + hidden, qkv.data + 2 * hidden, probs.data, keep.data, flt(info, 4),
+                           dQkv.data, dQkv.data + hidden, dQkv.data + 2 * hidden);
+  return info.Env().Undefined();
+}
+
 // keepMask(seed, rate, keep: Uint8Array)
 Napi::Value KeepMask(const Napi::CallbackInfo& info) {
   auto keep = u8(info, 2, "keep");
@@ -371,6 +422,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gelu", Napi::Function::New(env, UnaryFn<tunefleet::gelu>));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("addLayerNorm", Napi::Function::New(env, AddLayerNorm));
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
@@ -381,6 +433,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamw", Napi::Function::New(env, AdamW));
   exports.Set("attention", Napi::Function::New(env, Attention));
   exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad));
+  exports.Set("attentionQkv", Napi::Function::New(env, AttentionQkv));
+  exports.Set("attentionQkvGrad", Napi::Function::New(env, AttentionQkvGrad));
   exports.Set("keepMask", Napi::Function::New(env, KeepMask));
   exports.Set("applyKeepMask", Napi::Function::New(env, ApplyKeepMask));
   return exports;

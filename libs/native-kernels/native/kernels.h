@@ -35,6 +35,9 @@ void geluGrad(const float* x, const float* dy, float* dx, int64_t size);
 
 void layerNorm(const float* x, const float* gamma, const float* beta, float* out, float* mean, float* rstd,
                int64_t rows, int64_t cols, float epsilon);
+/** layerNorm(a + b), writing a + b to `sumOut` (rows x cols) as well; b == nullptr: layerNorm(a), sumOut unused. */
+void addLayerNorm(const float* a, const float* b, float* sumOut, const float* gamma, const float* beta, float* out,
+                  float* mean, float* rstd, int64_t rows, int64_t cols, float epsilon);
 /** dgamma/dbeta are overwritten with the sums over rows. */
 void layerNormGrad(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                    float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols);
@@ -82,6 +85,8 @@ namespace tunefleet {
 struct AttentionDims {
   int64_t batch, seq, heads, headDim;
   float scale;  // applied to q k^T (1 / sqrt(headDim) in BERT)
+  /** Row stride of q, k, v, dq, dk, dv: heads * headDim, or 3 * that when they are columns of one [rows, 3 * hidden] buffer. */
+  int64_t ldQkv;
 };
 /**
  * probs [batch, heads, seq, seq] = softmax(scale * q k^T + mask[b]) (mask: [batch, seq] additive, or null);

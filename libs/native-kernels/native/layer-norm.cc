@@ -9,10 +9,22 @@ namespace tunefleet {
 
 void layerNorm(const float* x, const float* gamma, const float* beta, float* out, float* mean, float* rstd,
                int64_t rows, int64_t cols, float epsilon) {
+  addLayerNorm(x, nullptr, nullptr, gamma, beta, out, mean, rstd, rows, cols, epsilon);
+}
+
+void addLayerNorm(const float* a, const float* b, float* sumOut, const float* gamma, const float* beta, float* out,
+                  float* mean, float* rstd, int64_t rows, int64_t cols, float epsilon) {
   const int64_t grain = std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(cols, 1));
   pool().parallelFor(rows, grain, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
-      const float* xr = x + r * cols;
+      const float* xr = a + r * cols;
+      if (b != nullptr) {
+        // The residual sum is written once (the backward pass needs it) and normalised from there.
+        const float* br = b + r * cols;
+        float* sr = sumOut + r * cols;
+        for (int64_t c = 0; c < cols; c++) sr[c] = xr[c] + br[c];
+        xr = sr;
+      }
       double sum = 0.0;
       for (int64_t c = 0; c < cols; c++) sum += xr[c];
       const float mu = static_cast<float>(sum / cols);

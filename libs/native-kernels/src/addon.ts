@@ -39,6 +39,18 @@ export interface NativeAddon {
     rstd: Float32Array,
     epsilon: number,
   ): void;
+  /** layerNorm(a + b) over rows of gamma.length, with a + b written to `sum` for the backward pass. */
+  addLayerNorm(
+    a: Float32Array,
+    b: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    sum: Float32Array,
+    out: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    epsilon: number,
+  ): void;
   layerNormGrad(
     dy: Float32Array,
     x: Float32Array,
@@ -85,6 +97,34 @@ export interface NativeAddon {
     dropScale: number,
     probs: Float32Array,
     context: Float32Array,
+    batch: number,
+    seq: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+  ): void;
+  /** attention() with q, k, v the three column blocks of qkv [batch * seq, 3 * heads * headDim]. */
+  attentionQkv(
+    qkv: Float32Array,
+    mask: Float32Array | null,
+    keep: Uint8Array | null,
+    dropScale: number,
+    probs: Float32Array,
+    context: Float32Array,
+    batch: number,
+    seq: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+  ): void;
+  /** attentionGrad() into dQkv [batch * seq, 3 * heads * headDim] (dq, dk, dv as its column blocks). */
+  attentionQkvGrad(
+    dContext: Float32Array,
+    qkv: Float32Array,
+    probs: Float32Array,
+    keep: Uint8Array | null,
+    dropScale: number,
+    dQkv: Float32Array,
     batch: number,
     seq: number,
     heads: number,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { attention, NativeKernelError, tryRegisterNativeBackend, type AttentionOptions } from './index.ts';
+import { attention, attentionQkv, NativeKernelError, tryRegisterNativeBackend, type AttentionOptions } from './index.ts';
 import { expectClose, randomValues, runOn, sizeOf } from './test-support.ts';
 
 const registration = await tryRegisterNativeBackend({ threads: 2 });
@@ -60,6 +60,29 @@ describe.skipIf(!registration.ok)(`fused attention${skipReason}`, () => {
     await compare(true);
   });
 
+  it('attentionQkv over one [rows, 3 * hidden] projection matches attention over q, k, v (context and dQkv), native vs cpu', async () => {
+    const { inputs, options } = setup(true);
+    const run = () => {
+      const [q, k, v] = inputs();
+      const opts = options();
+      const qkv = tf.concat([q, k, v], 1) as tf.Tensor2D; // [rows, 3 * hidden]
+      const weights = rand([q.shape[0], q.shape[1]], 4);
+      const viaQkv = (x: tf.Tensor) => tf.sum(tf.mul(attentionQkv(x as tf.Tensor2D, opts), weights));
+      const viaSplit = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.mul(attention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, opts), weights));
+      return [attentionQkv(qkv, opts), tf.grad(viaQkv)(qkv), attention(q, k, v, opts), tf.concat(tf.grads(viaSplit)([q, k, v]), 1)];
+    };
+    const expected = await runOn('cpu', run);
+    const actual = await runOn('native', run);
+    expect(actual.shapes).toEqual([[21, 10], [21, 30], [21, 10], [21, 30]]);
+    // Native fused against the composed ops on cpu, and against native attention on separate q, k, v.
+    expectClose(actual.values[0], expected.values[2], 2e-4, 2e-5);
+    expectClose(actual.values[1], expected.values[3], 2e-4, 2e-5);
+    expectClose(actual.values[0], actual.values[2], 1e-6, 1e-7);
+    expectClose(actual.values[1], actual.values[3], 1e-6, 1e-7);
+    expect(Math.max(...actual.values[1].map(Math.abs))).toBeGreaterThan(1e-3);
+  });
+
   it('dropout changes the result (the keep mask is applied)', async () => {
     const plain = setup(false);
     const dropped = setup(true);
@@ -88,5 +111,9 @@ describe.skipIf(!registration.ok)(`fused attention${skipReason}`, () => {
     expect(() => attention(q, k, v, { ...opts, mask: tf.zeros([3, 6]) })).toThrow(/mask has 18 values, expected batch \* seq = 21/);
     expect(() => attention(q, k, v, { ...opts, dropout: { keep: new Uint8Array(5), scale: 1 } })).toThrow(NativeKernelError);
     expect(() => attention(q, k, v, { ...opts, heads: 3 })).toThrow(/not divisible by heads 3/);
+    expect(() => attentionQkv(q, opts)).toThrow(/expected \[batch \* seq, 3 \* hidden\]/);
+    const qkv = tf.concat([q, k, v], 1) as tf.Tensor2D;
+    expect(() => attentionQkv(qkv, { ...opts, mask: tf.zeros([3, 6]) })).toThrow(/attentionQkv: mask has 18 values/);
+    expect(() => attentionQkv(qkv, { ...opts, seqLength: 6 })).toThrow(/qkv has 21 rows, expected batch \* seq = 18/);
   });
 });

@@ -68,6 +68,59 @@ function nativeAttention(
   return op(query, key, value) as tf.Tensor2D;
 }
 
+/**
+ * `attention` over one fused projection: `qkv` is `[batch * seq, 3 * hidden]` with query, key and
+ * value as its three column blocks (one matMul over the concatenated Q/K/V weights). On 'native'
+ * the heads are read straight out of `qkv` and the backward pass writes one `[batch * seq, 3 * hidden]`
+ * gradient, so the projection's backward is one matMul too; elsewhere the blocks are sliced out.
+ */
+export function attentionQkv(qkv: tf.Tensor2D, options: AttentionOptions): tf.Tensor2D {
+  if (qkv.rank !== 2 || qkv.shape[1] % 3 !== 0) {
+    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `attentionQkv: qkv has shape [${qkv.shape.join(', ')}], expected [batch * seq, 3 * hidden]`);
+  }
+  const hidden = qkv.shape[1] / 3;
+  if (qkv.shape[0] !== options.batchSize * options.seqLength) {
+    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `attentionQkv: qkv has ${qkv.shape[0]} rows, expected batch * seq = ${options.batchSize * options.seqLength}`);
+  }
+  checkOptions(hidden, options, 'attentionQkv');
+  const native = activeNative();
+  const tensors = options.mask === undefined ? [qkv] : [qkv, options.mask];
+  if (native === undefined || !isFloat32(native.backend, tensors)) {
+    return tf.tidy(() => {
+      const [query, key, value] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // 3 x [batch * seq, hidden]
+      return attention(query, key, value, options);
+    });
+  }
+  return nativeAttentionQkv(native, qkv, options);
+}
+
+function nativeAttentionQkv({ addon, backend }: NativeContext, qkv: tf.Tensor2D, options: AttentionOptions): tf.Tensor2D {
+  const { batchSize, seqLength, heads, mask, dropout } = options;
+  const hidden = qkv.shape[1] / 3;
+  const headDim = hidden / heads;
+  const keep = dropout?.keep ?? null;
+  const dropScale = dropout?.scale ?? 1;
+  const dims = [batchSize, seqLength, heads, headDim, 1 / Math.sqrt(headDim)] as const;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    let probs: tf.Tensor | undefined;
+    const context = pooledTensor(backend, [x.shape[0], hidden], (out) => {
+      probs = pooledTensor(backend, [batchSize, heads, seqLength, seqLength], (p) =>
+        addon.attentionQkv(values(backend, x), mask === undefined ? null : values(backend, mask), keep, dropScale, p, out, ...dims));
+    });
+    save([x, probs!]);
+    return {
+      value: context, // [batch * seq, hidden]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sp] = saved;
+        return [pooledTensor(backend, sx.shape, (dQkv) =>
+          addon.attentionQkvGrad(values(backend, dy), values(backend, sx), values(backend, sp), keep, dropScale, dQkv, ...dims))];
+      },
+    };
+  });
+  return op(qkv) as tf.Tensor2D;
+}
+
 /** The same computation in tfjs ops: split heads by transposes, batched matMuls, softmax. */
 function composedAttention(query: tf.Tensor2D, key: tf.Tensor2D, value: tf.Tensor2D, options: AttentionOptions): tf.Tensor2D {
   const { batchSize, seqLength, heads, mask, dropout } = options;
@@ -95,22 +148,27 @@ function composedAttention(query: tf.Tensor2D, key: tf.Tensor2D, value: tf.Tenso
 }
 
 function checkAttention(query: tf.Tensor2D, key: tf.Tensor2D, value: tf.Tensor2D, options: AttentionOptions): void {
-  const { batchSize, seqLength, heads, mask, dropout } = options;
-  const rows = batchSize * seqLength;
-  const shape = `[${batchSize} * ${seqLength}, hidden]`;
+  const rows = options.batchSize * options.seqLength;
+  const shape = `[${options.batchSize} * ${options.seqLength}, hidden]`;
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
     if (t.rank !== 2 || t.shape[0] !== rows || t.shape[1] !== query.shape[1]) {
       throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `attention: ${name} has shape [${t.shape.join(', ')}], expected ${shape} like query`);
     }
   }
-  if (!Number.isInteger(heads) || heads < 1 || query.shape[1] % heads !== 0) {
-    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `attention: hidden size ${query.shape[1]} is not divisible by heads ${heads}`);
+  checkOptions(query.shape[1], options, 'attention');
+}
+
+function checkOptions(hidden: number, options: AttentionOptions, op: string): void {
+  const { batchSize, seqLength, heads, mask, dropout } = options;
+  const rows = batchSize * seqLength;
+  if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0) {
+    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `${op}: hidden size ${hidden} is not divisible by heads ${heads}`);
   }
   if (mask !== undefined && mask.size !== rows) {
-    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `attention: mask has ${mask.size} values, expected batch * seq = ${rows}`);
+    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `${op}: mask has ${mask.size} values, expected batch * seq = ${rows}`);
   }
   const probs = batchSize * heads * seqLength * seqLength;
   if (dropout !== undefined && dropout.keep.length !== probs) {
-    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `attention: dropout.keep has ${dropout.keep.length} values, expected batch * heads * seq * seq = ${probs}`);
+    throw new NativeKernelError('NATIVE_SHAPE_MISMATCH', `${op}: dropout.keep has ${dropout.keep.length} values, expected batch * heads * seq * seq = ${probs}`);
   }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { gelu, layerNorm, tryRegisterNativeBackend } from './index.ts';
+import { addLayerNorm, gelu, layerNorm, tryRegisterNativeBackend } from './index.ts';
 import { expectClose, randomValues, runOn, sizeOf } from './test-support.ts';
 
 const registration = await tryRegisterNativeBackend({ threads: 2 });
@@ -29,6 +29,23 @@ describe.skipIf(!registration.ok)(`fused ops${skipReason}`, () => {
       (x, w, b) => layerNorm(x, w as tf.Tensor1D, b as tf.Tensor1D, 1e-12),
       () => [tf.add(rand([4, 300, 129], 1, 3), 0.5), rand([129], 2), rand([129], 3)],
       () => rand([4, 300, 129], 4),
+    );
+  });
+
+  it('addLayerNorm (residual add fused in) and its gradients, both inputs, match add + layerNorm in composed ops', async () => {
+    await compareWithGrads(
+      (x, r, w, b) => addLayerNorm(x, r, w as tf.Tensor1D, b as tf.Tensor1D, 1e-12),
+      () => [rand([600, 129], 11, 3), tf.add(rand([600, 129], 12), 0.5), rand([129], 13), rand([129], 14)],
+      () => rand([600, 129], 15),
+    );
+  });
+
+  it('addLayerNorm: the residual\'s gradient is its own tensor (accumulating into one input leaves the other intact)', async () => {
+    // x feeds both the residual and a second use: autograd adds into x's gradient, which must not alias r's.
+    await compareWithGrads(
+      (x, r, w, b) => tf.mul(addLayerNorm(x, tf.mul(r, x), w as tf.Tensor1D, b as tf.Tensor1D, 1e-5), r),
+      () => [rand([64, 33], 16, 2), rand([64, 33], 17), rand([33], 18), rand([33], 19)],
+      () => rand([64, 33], 20),
     );
   });
 

@@ -6,9 +6,9 @@ import { NATIVE_BACKEND_NAME, nativeKernelNames, registerNativeBackend } from '.
 import { NativeKernelError } from './native-kernel-error.ts';
 
 export { adamwUpdate, createAdamWMoments, type AdamWHyper, type AdamWMoments } from './adamw.ts';
-export { attention, type AttentionOptions } from './fused-attention.ts';
+export { attention, attentionQkv, type AttentionOptions } from './fused-attention.ts';
 export { applyDropout, keepMask } from './dropout.ts';
-export { gelu, layerNorm } from './fused-ops.ts';
+export { addLayerNorm, gelu, layerNorm } from './fused-ops.ts';
 export { isNativeActive } from './native-context.ts';
 export { NativeKernelError, type NativeKernelErrorCode } from './native-kernel-error.ts';
 export { NATIVE_BACKEND_NAME } from './native-backend.ts';
@@ -18,8 +18,9 @@ export type NativeRegistration = { ok: true; name: 'native'; threads: number } |
 /**
  * Registers the 'native' tfjs backend if the addon is built and loads. Never throws: a missing or
  * broken addon, or a bad thread count, comes back as `{ ok: false, reason }`. `threads` (default:
- * the CPUs available) sets both OpenBLAS's threads and the elementwise kernels'. Calling it again
- * only changes the thread count. The caller then runs `await tf.setBackend('native')`.
+ * the CPUs available) is how many threads every native kernel uses, BLAS products included: those
+ * are split across the addon's own threads with OpenBLAS single-threaded inside, so exactly
+ * `threads` run. Calling it again only changes the thread count. The caller then runs `await tf.setBackend('native')`.
  */
 export async function tryRegisterNativeBackend(options: { threads?: number } = {}): Promise<NativeRegistration> {
   try {

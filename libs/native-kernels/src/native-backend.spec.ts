@@ -45,6 +45,8 @@ describe.skipIf(!registration.ok)(`native backend${skipReason}`, () => {
     [33, 7, 129],
     [129, 33, 7],
     [1, 129, 33],
+    [300, 70, 130], // >= 2^21 multiply-adds: split into row blocks across threads (300 not a multiple of the block)
+    [130, 70, 301], // split into column blocks
   ];
   for (const [m, k, n] of sizes) {
     for (const transposeA of [false, true]) {
@@ -60,6 +62,7 @@ describe.skipIf(!registration.ok)(`native backend${skipReason}`, () => {
 
   const batchCases: [number[], number[]][] = [
     [[8, 33, 7], [8, 7, 129]], // split across threads (small matrices)
+    [[2, 130, 70], [2, 70, 250]], // large matrices, as many as threads: one whole matrix per thread
     [[2, 3, 7, 5], [2, 3, 5, 4]],
     [[1, 7, 5], [6, 5, 3]], // a broadcast
     [[6, 7, 5], [5, 3]], // b has no batch dims
@@ -105,6 +108,13 @@ describe.skipIf(!registration.ok)(`native backend${skipReason}`, () => {
       );
     });
   }
+
+  it('fused matMul with bias [n] split into column blocks across threads (bias read at the block offset)', async () => {
+    await compare(() =>
+      tf.fused.matMul({ a: rand([150, 100], 4), b: rand([203, 100], 5), transposeB: true, bias: rand([203], 6), activation: 'relu' }),
+    );
+    await compare(() => tf.fused.matMul({ a: rand([100, 250], 7), b: rand([100, 90], 8), transposeA: true, bias: rand([90], 9) }));
+  });
 
   it('fused matMul with a broadcast bias [m, 1], prelu and batch dims', async () => {
     await compare(() =>
@@ -230,6 +240,16 @@ describe.skipIf(!registration.ok)(`native backend${skipReason}`, () => {
     ]);
     await tf.setBackend('native');
     expect(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([4], 'int32'))).toThrow(/index value 4 is not in \[0, 3\]/);
+  });
+
+  it('Concat along axes 0, 1 and 2 (pooled output) matches cpu; int32 falls back', async () => {
+    for (const axis of [0, 1, 2, -1]) {
+      const shapes = [[2, 3, 4], [2, 3, 4], [2, 3, 4]].map((s, i) => s.map((d, a) => (a === (axis + 3) % 3 ? d + i : d)));
+      await compare(() => tf.concat(shapes.map((s, i) => rand(s, 30 + i)), axis));
+    }
+    await compare(() => tf.concat([rand([3, 1], 40), rand([3, 0], 41), rand([3, 2], 42)], 1));
+    const ints = await runOn('native', () => tf.concat([tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3], 'int32')]));
+    expect(Array.from(ints.values[0])).toEqual([1, 2, 3]);
   });
 
   it('AddN (gradient accumulation) matches cpu', async () => {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { backend_util } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.ts';
 import { binaryKernels, erfKernel, softmaxKernel, unsortedSegmentSumKernel } from './kernels/elementwise.ts';
-import { reduceKernels, transposeKernel } from './kernels/layout.ts';
+import { concatKernel, reduceKernels, transposeKernel } from './kernels/layout.ts';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/mat-mul.ts';
 import { addNKernel, gatherKernel, unaryKernels } from './kernels/unary.ts';
 
@@ -111,6 +111,7 @@ function nativeKernels(addon: NativeAddon): tf.KernelConfig[] {
     softmaxKernel(addon),
     unsortedSegmentSumKernel(addon),
     transposeKernel(addon),
+    concatKernel(),
     ...reduceKernels(addon),
     ...unaryKernels(addon),
     gatherKernel(addon),

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../config/index.ts';
 import type { ModelBatch } from '../trainable.ts';
 import { BertModelError } from './bert-model-error.ts';
-import { attention as multiHeadAttention } from '@tunefleet/native-kernels';
-import { dense, dropout, dropoutKeepMask, embeddingLookup, extendedAttentionMask, gelu, layerNorm, type DropoutContext } from './ops.ts';
+import { attention as multiHeadAttention, attentionQkv, isNativeActive } from '@tunefleet/native-kernels';
+import { addLayerNorm, dense, dropout, dropoutKeepMask, embeddingLookup, extendedAttentionMask, gelu, layerNorm, qkvDense, type DropoutContext } from './ops.ts';
 
 /** Looks a parameter up by its Hugging Face name (`bert.encoder.layer.0.output.dense.weight`). */
 export type ParameterLookup = (name: string) => tf.Tensor;
@@ -58,15 +58,16 @@ function encoderLayer(
   const eps = config.layer_norm_eps;
   const context = selfAttention(config, p, `${prefix}attention.self.`, hidden, mask, batchSize, seqLength, drop, site);
   const attnOut = dropout(linear(p, `${prefix}attention.output.dense`, context), config.hidden_dropout_prob, drop, `${site}/attn-out`);
-  const attention = layerNorm(
-    tf.add(attnOut, hidden),
+  const attention = addLayerNorm(
+    attnOut,
+    hidden,
     ln(p, `${prefix}attention.output.LayerNorm.weight`),
     ln(p, `${prefix}attention.output.LayerNorm.bias`),
     eps,
   ) as tf.Tensor2D;
   const intermediate = gelu(linear(p, `${prefix}intermediate.dense`, attention)) as tf.Tensor2D; // [batch * seq, intermediate]
   const output = dropout(linear(p, `${prefix}output.dense`, intermediate), config.hidden_dropout_prob, drop, `${site}/out`);
-  return layerNorm(tf.add(output, attention), ln(p, `${prefix}output.LayerNorm.weight`), ln(p, `${prefix}output.LayerNorm.bias`), eps) as tf.Tensor2D;
+  return addLayerNorm(output, attention, ln(p, `${prefix}output.LayerNorm.weight`), ln(p, `${prefix}output.LayerNorm.bias`), eps) as tf.Tensor2D;
 }
 
 function selfAttention(
@@ -81,13 +82,23 @@ function selfAttention(
   site: string,
 ): tf.Tensor2D {
   const heads = config.num_attention_heads;
-  const query = linear(p, `${prefix}query`, hidden); // [batch * seq, hidden]
-  const key = linear(p, `${prefix}key`, hidden);
-  const value = linear(p, `${prefix}value`, hidden);
   const probsSize = batchSize * heads * seqLength * seqLength; // [batch, heads, seq, seq]
   const keep = dropoutKeepMask(probsSize, config.attention_probs_dropout_prob, drop, `${site}/attn-probs`);
   const probsDropout = keep === undefined ? undefined : { keep, scale: 1 / (1 - config.attention_probs_dropout_prob) };
-  return multiHeadAttention(query, key, value, { batchSize, seqLength, heads, mask, ...(probsDropout ? { dropout: probsDropout } : {}) }); // [batch * seq, hidden]
+  const options = { batchSize, seqLength, heads, mask, ...(probsDropout ? { dropout: probsDropout } : {}) };
+  if (isNativeActive()) {
+    // One projection over the Q/K/V weights concatenated at use (parameters and checkpoints keep
+    // their three names): one matMul forward, and the fused attention's backward writes one
+    // [batch * seq, 3 * hidden] gradient, so dx and dW are one matMul each too.
+    const w = (n: string) => p(`${prefix}${n}.weight`) as tf.Tensor2D; // [hidden, hidden]
+    const b = (n: string) => p(`${prefix}${n}.bias`) as tf.Tensor1D; // [hidden]
+    const qkv = qkvDense(hidden, w('query'), w('key'), w('value'), b('query'), b('key'), b('value')); // [batch * seq, 3 * hidden]
+    return attentionQkv(qkv, options); // [batch * seq, hidden]
+  }
+  const query = linear(p, `${prefix}query`, hidden); // [batch * seq, hidden]
+  const key = linear(p, `${prefix}key`, hidden);
+  const value = linear(p, `${prefix}value`, hidden);
+  return multiHeadAttention(query, key, value, options); // [batch * seq, hidden]
 }
 
 /** Pooler: dense + tanh on the first token of every sequence. Returns `[batch, hidden]`. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyDropout, gelu as fusedGelu, isNativeActive, keepMask, layerNorm as fusedLayerNorm } from '@tunefleet/native-kernels';
+import { addLayerNorm as fusedAddLayerNorm, applyDropout, gelu as fusedGelu, isNativeActive, keepMask, layerNorm as fusedLayerNorm } from '@tunefleet/native-kernels';
 
 /**
  * `x @ weight^T + bias` with `weight` in PyTorch's Linear layout `[out, in]`.
@@ -28,6 +28,30 @@ const nativeDense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) 
   return { value, gradFunc };
 }) as (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
+/**
+ * The query, key and value projections as one `x @ [wq; wk; wv]^T + [bq; bk; bv]` → `[rows, 3 * out]`
+ * (native only: `dense`'s BLAS-flag products). The weights are concatenated at use, so parameters
+ * and checkpoints keep their three names; the gradient is one `[3 * out, in]` product split back.
+ */
+export const qkvDense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x2d, wq, wk, wv, bq, bk, bv, save] = args as [
+    tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc,
+  ]; // [rows, in], 3 x [out, in], 3 x [out]
+  const weight = tf.concat([wq, wk, wv], 0); // [3 * out, in]
+  save([x2d, weight]);
+  const value = tf.fused.matMul({ a: x2d, b: weight, transposeB: true, bias: tf.concat([bq, bk, bv], 0) }); // [rows, 3 * out]
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [savedX, savedW] = saved as [tf.Tensor2D, tf.Tensor2D];
+    const dy2d = dy as tf.Tensor2D; // [rows, 3 * out]
+    return [
+      tf.matMul(dy2d, savedW), // dx: [rows, in]
+      ...tf.split(tf.matMul(dy2d, savedX, true, false), 3, 0), // dW: 3 x [out, in]
+      ...tf.split(tf.sum(dy2d, 0), 3, 0), // db: 3 x [out]
+    ];
+  };
+  return { value, gradFunc };
+}) as (x: tf.Tensor2D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, bq: tf.Tensor1D, bk: tf.Tensor1D, bv: tf.Tensor1D) => tf.Tensor2D;
+
 const composedDense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x2d, w, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]; // [rows, in], [out, in], [out]
   save([x2d, w]);
@@ -51,6 +75,11 @@ const composedDense = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>
  */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor {
   return fusedLayerNorm(x, weight, bias, eps);
+}
+
+/** `layerNorm(x + residual)`: the residual add fused into the LayerNorm on 'native', add then LayerNorm elsewhere. */
+export function addLayerNorm(x: tf.Tensor, residual: tf.Tensor, weight: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor {
+  return fusedAddLayerNorm(x, residual, weight, bias, eps);
 }
 
 /** Exact GELU, `0.5 x (1 + erf(x / sqrt 2))`: Hugging Face's "gelu" for BERT (native pass on 'native'). */

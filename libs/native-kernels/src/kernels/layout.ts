@@ -72,6 +72,40 @@ function reduceKernel(addon: NativeAddon, kernelName: 'Sum' | 'Mean'): tf.Kernel
   };
 }
 
+/**
+ * Concat of float32 tensors along any axis into a pooled output (the cpu kernel allocates a fresh
+ * zeroed array every call): `outer` runs of one contiguous block per input, copied with `set`.
+ */
+export function concatKernel(): tf.KernelConfig {
+  const fallback = cpuKernel('Concat');
+  return {
+    kernelName: 'Concat',
+    backendName: 'native',
+    kernelFunc: (args) => {
+      const backend = args.backend as MathBackendCPU;
+      const inputs = args.inputs as unknown as tf.TensorInfo[];
+      const { axis } = args.attrs as { axis: number };
+      const arrays = inputs.map((t) => float32Values(backend, t));
+      if (inputs.length < 2 || arrays.some((a) => a === undefined || a.length === 0)) return fallback(args);
+      const [parsedAxis] = tf.util.parseAxisParam(axis, inputs[0].shape);
+      const shapes = inputs.map((t) => t.shape);
+      tf.backend_util.assertParamsConsistent(shapes, parsedAxis);
+      const outShape = tf.backend_util.computeOutShape(shapes, parsedAxis);
+      const outer = sizeOf(outShape.slice(0, parsedAxis));
+      const blocks = shapes.map((shape) => sizeOf(shape.slice(parsedAxis))); // floats per input per outer index
+      const out = allocOutput(backend, sizeOf(outShape));
+      let offset = 0;
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < arrays.length; i++) {
+          out.set((arrays[i] as Float32Array).subarray(o * blocks[i], (o + 1) * blocks[i]), offset);
+          offset += blocks[i];
+        }
+      }
+      return backend.makeTensorInfo(outShape, 'float32', out);
+    },
+  };
+}
+
 export function reduceKernels(addon: NativeAddon): tf.KernelConfig[] {
   return [reduceKernel(addon, 'Sum'), reduceKernel(addon, 'Mean')];
 }
