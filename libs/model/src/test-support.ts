@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 // Helpers shared by this lib's specs (not exported from index.ts).
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -44,4 +45,13 @@ export function maxAbsDiff(actual: ArrayLike<number>, reference: ArrayLike<numbe
     scale = Math.max(scale, Math.abs(reference[i]));
   }
   return { diff, scale };
+}
+
+/**
+ * Whether Debian's PyTorch (the golden reference, `/usr/bin/python3`) can run here. Tests that need
+ * it skip without it on a developer machine, and fail in CI, which sets TUNEFLEET_REQUIRE_TORCH=1.
+ */
+export function shouldRunTorchReference(): boolean {
+  if (process.env.TUNEFLEET_REQUIRE_TORCH === '1') return true;
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { shouldRunTorchReference } from '../test-support.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ const PYTHON = '/usr/bin/python3';
 const repo = (path: string): string => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 const golden = (path: string): string => repo(`libs/model/fixtures/golden/${path}`);
 
-describe.skipIf(!existsSync(PYTHON))('files written here load in the PyTorch reference', () => {
+describe.skipIf(!shouldRunTorchReference())('files written here load in the PyTorch reference', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tunefleet-interop-'));
