@@ -1,7 +1,6 @@
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.ts';
-import { allocOutput, broadcastStrides, cpuKernel, float32Values, sizeOf } from './kernel-io.ts';
+import { allocOutput, nativeKernel, broadcastStrides, float32Values, sizeOf } from './kernel-io.ts';
 
 /** Op codes of native/kernels.h BinaryOp. */
 const binaryOps = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
@@ -13,84 +12,60 @@ const binaryOps = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
  */
 export function binaryKernels(addon: NativeAddon): tf.KernelConfig[] {
   return (Object.keys(binaryOps) as (keyof typeof binaryOps)[]).map((kernelName) => {
-    const fallback = cpuKernel(kernelName);
-    return {
-      kernelName,
-      backendName: 'native',
-      kernelFunc: (args) => {
-        const backend = args.backend as MathBackendCPU;
-        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-        const aValues = float32Values(backend, a);
-        const bValues = float32Values(backend, b);
-        if (aValues === undefined || bValues === undefined) return fallback(args);
-        const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-        const out = allocOutput(backend, sizeOf(outShape));
-        addon.binary(binaryOps[kernelName], aValues, bValues, out, outShape, broadcastStrides(a.shape, outShape),
-          broadcastStrides(b.shape, outShape));
-        return backend.makeTensorInfo(outShape, 'float32', out);
-      },
-    };
+    return nativeKernel(kernelName, (args, backend) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const aValues = float32Values(backend, a);
+      const bValues = float32Values(backend, b);
+      if (aValues === undefined || bValues === undefined) return undefined;
+      const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const out = allocOutput(backend, sizeOf(outShape));
+      addon.binary(binaryOps[kernelName], aValues, bValues, out, outShape, broadcastStrides(a.shape, outShape),
+        broadcastStrides(b.shape, outShape));
+      return backend.makeTensorInfo(outShape, 'float32', out);
+    });
   });
 }
 
 export function erfKernel(addon: NativeAddon): tf.KernelConfig {
-  const fallback = cpuKernel('Erf');
-  return {
-    kernelName: 'Erf',
-    backendName: 'native',
-    kernelFunc: (args) => {
-      const backend = args.backend as MathBackendCPU;
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const values = float32Values(backend, x);
-      if (values === undefined) return fallback(args);
-      const out = allocOutput(backend, values.length);
-      addon.erf(values, out);
-      return backend.makeTensorInfo(x.shape, 'float32', out);
-    },
-  };
+  return nativeKernel('Erf', (args, backend) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const values = float32Values(backend, x);
+    if (values === undefined) return undefined;
+    const out = allocOutput(backend, values.length);
+    addon.erf(values, out);
+    return backend.makeTensorInfo(x.shape, 'float32', out);
+  });
 }
 
 /** Softmax over the last axis (the only axis tf.softmax supports). */
 export function softmaxKernel(addon: NativeAddon): tf.KernelConfig {
-  const fallback = cpuKernel('Softmax');
-  return {
-    kernelName: 'Softmax',
-    backendName: 'native',
-    kernelFunc: (args) => {
-      const backend = args.backend as MathBackendCPU;
-      const { logits } = args.inputs as { logits: tf.TensorInfo };
-      const { dim } = args.attrs as { dim: number };
-      const rank = logits.shape.length;
-      const values = float32Values(backend, logits);
-      const cols = logits.shape[rank - 1];
-      if (values === undefined || rank === 0 || (dim !== -1 && dim !== rank - 1) || cols === 0) return fallback(args);
-      const out = allocOutput(backend, values.length);
-      addon.softmax(values, out, cols);
-      return backend.makeTensorInfo(logits.shape, 'float32', out);
-    },
-  };
+  return nativeKernel('Softmax', (args, backend) => {
+    const { logits } = args.inputs as { logits: tf.TensorInfo };
+    const { dim } = args.attrs as { dim: number };
+    const rank = logits.shape.length;
+    const values = float32Values(backend, logits);
+    const cols = logits.shape[rank - 1];
+    if (values === undefined || rank === 0 || (dim !== -1 && dim !== rank - 1) || cols === 0) return undefined;
+    const out = allocOutput(backend, values.length);
+    addon.softmax(values, out, cols);
+    return backend.makeTensorInfo(logits.shape, 'float32', out);
+  });
 }
 
 /** Sums rows of `x` into `numSegments` rows: the gradient of tf.gather (embedding lookup). */
 export function unsortedSegmentSumKernel(addon: NativeAddon): tf.KernelConfig {
-  const fallback = cpuKernel('UnsortedSegmentSum');
-  return {
-    kernelName: 'UnsortedSegmentSum',
-    backendName: 'native',
-    kernelFunc: (args) => {
-      const backend = args.backend as MathBackendCPU;
-      const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      const { numSegments } = args.attrs as { numSegments: number };
-      const values = float32Values(backend, x);
-      const idsRaw = segmentIds.dtype === 'int32' ? backend.data.get(segmentIds.dataId).values : undefined;
-      if (values === undefined || !(idsRaw instanceof Int32Array)) return fallback(args);
-      const rows = idsRaw.length;
-      const innerShape = x.shape.slice(segmentIds.shape.length);
-      const inner = rows === 0 ? sizeOf(innerShape) : values.length / rows;
-      const outShape = [numSegments, ...innerShape];
-      const out = allocOutput(backend, numSegments * inner);
-      addon.unsortedSegmentSum(values, idsRaw, out, inner, numSegments);
-      return backend.makeTensorInfo(outShape, 'float32', out);
-    },
-  };
+  return nativeKernel('UnsortedSegmentSum', (args, backend) => {
+    const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+    const { numSegments } = args.attrs as { numSegments: number };
+    const values = float32Values(backend, x);
+    const idsRaw = segmentIds.dtype === 'int32' ? backend.data.get(segmentIds.dataId).values : undefined;
+    if (values === undefined || !(idsRaw instanceof Int32Array)) return undefined;
+    const rows = idsRaw.length;
+    const innerShape = x.shape.slice(segmentIds.shape.length);
+    const inner = rows === 0 ? sizeOf(innerShape) : values.length / rows;
+    const outShape = [numSegments, ...innerShape];
+    const out = allocOutput(backend, numSegments * inner);
+    addon.unsortedSegmentSum(values, idsRaw, out, inner, numSegments);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  });
 }

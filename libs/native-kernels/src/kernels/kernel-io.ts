@@ -47,6 +47,22 @@ export function cpuKernel(kernelName: string): tf.KernelFunc {
 }
 
 /**
+ * A 'native' kernel: `tryNative` computes what it handles and returns undefined for any other dtype
+ * or form, which then runs on the cpu backend's kernel.
+ */
+export function nativeKernel(
+  kernelName: string,
+  tryNative: (args: Parameters<tf.KernelFunc>[0], backend: MathBackendCPU) => tf.TensorInfo | tf.TensorInfo[] | undefined,
+): tf.KernelConfig {
+  const fallback = cpuKernel(kernelName);
+  return {
+    kernelName,
+    backendName: 'native',
+    kernelFunc: (args) => tryNative(args, args.backend as MathBackendCPU) ?? fallback(args),
+  };
+}
+
+/**
  * An output array for a native kernel: from the native backend's pool when it has one (contents are
  * then garbage: the kernel must write every element), else a new zeroed array.
  */

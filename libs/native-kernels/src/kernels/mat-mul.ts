@@ -1,7 +1,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.ts';
-import { allocOutput, cpuKernel, float32Values, sizeOf } from './kernel-io.ts';
+import { allocOutput, nativeKernel, float32Values, sizeOf } from './kernel-io.ts';
 
 /** Activation codes of native/kernels.h; prelu (and anything new) takes the composed path. */
 const activationCodes: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu: 5 };
@@ -98,21 +98,15 @@ function runMatMul(
 }
 
 export function batchMatMulKernel(addon: NativeAddon): tf.KernelConfig {
-  const fallback = cpuKernel('BatchMatMul');
-  return {
-    kernelName: 'BatchMatMul',
-    backendName: 'native',
-    kernelFunc: (args) => {
-      const backend = args.backend as MathBackendCPU;
-      const { a, b } = args.inputs as unknown as MatMulInputs;
-      const attrs = args.attrs as unknown as MatMulAttrs;
-      const aValues = float32Values(backend, a);
-      const bValues = float32Values(backend, b);
-      if (aValues === undefined || bValues === undefined) return fallback(args);
-      const plan = planMatMul(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
-      return runMatMul(addon, backend, aValues, bValues, plan, attrs, null, 0);
-    },
-  };
+  return nativeKernel('BatchMatMul', (args, backend) => {
+    const { a, b } = args.inputs as unknown as MatMulInputs;
+    const attrs = args.attrs as unknown as MatMulAttrs;
+    const aValues = float32Values(backend, a);
+    const bValues = float32Values(backend, b);
+    if (aValues === undefined || bValues === undefined) return undefined;
+    const plan = planMatMul(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
+    return runMatMul(addon, backend, aValues, bValues, plan, attrs, null, 0);
+  });
 }
 
 /**
@@ -120,36 +114,30 @@ export function batchMatMulKernel(addon: NativeAddon): tf.KernelConfig {
  * native call; other bias shapes and prelu are applied afterwards by the registered kernels.
  */
 export function fusedMatMulKernel(addon: NativeAddon): tf.KernelConfig {
-  const fallback = cpuKernel('_FusedMatMul');
-  return {
-    kernelName: '_FusedMatMul',
-    backendName: 'native',
-    kernelFunc: (args) => {
-      const backend = args.backend as MathBackendCPU;
-      const inputs = args.inputs as unknown as MatMulInputs;
-      const attrs = args.attrs as unknown as MatMulAttrs;
-      const aValues = float32Values(backend, inputs.a);
-      const bValues = float32Values(backend, inputs.b);
-      if (aValues === undefined || bValues === undefined) return fallback(args);
-      const plan = planMatMul(inputs.a.shape, inputs.b.shape, attrs.transposeA, attrs.transposeB);
-      const activation = attrs.activation ?? 'linear';
-      const biasValues = inputs.bias === undefined ? undefined : float32Values(backend, inputs.bias);
-      const isRowBias =
-        inputs.bias !== undefined &&
-        biasValues !== undefined &&
-        biasValues.length === plan.n &&
-        inputs.bias.shape.length <= plan.outShape.length &&
-        inputs.bias.shape.slice(0, -1).every((d) => d === 1);
-      const code = activationCodes[activation];
-      if ((inputs.bias === undefined || isRowBias) && code !== undefined) {
-        return runMatMul(addon, backend, aValues, bValues, plan, attrs, isRowBias ? biasValues! : null, code);
-      }
-      // Composed path: native product, then the registered Add and activation kernels.
-      let current = runMatMul(addon, backend, aValues, bValues, plan, attrs, null, 0);
-      if (inputs.bias !== undefined) current = applyAndDispose(backend, current, 'Add', { a: current, b: inputs.bias }, {});
-      return applyActivation(backend, current, activation, inputs.preluActivationWeights, attrs.leakyreluAlpha);
-    },
-  };
+  return nativeKernel('_FusedMatMul', (args, backend) => {
+    const inputs = args.inputs as unknown as MatMulInputs;
+    const attrs = args.attrs as unknown as MatMulAttrs;
+    const aValues = float32Values(backend, inputs.a);
+    const bValues = float32Values(backend, inputs.b);
+    if (aValues === undefined || bValues === undefined) return undefined;
+    const plan = planMatMul(inputs.a.shape, inputs.b.shape, attrs.transposeA, attrs.transposeB);
+    const activation = attrs.activation ?? 'linear';
+    const biasValues = inputs.bias === undefined ? undefined : float32Values(backend, inputs.bias);
+    const isRowBias =
+      inputs.bias !== undefined &&
+      biasValues !== undefined &&
+      biasValues.length === plan.n &&
+      inputs.bias.shape.length <= plan.outShape.length &&
+      inputs.bias.shape.slice(0, -1).every((d) => d === 1);
+    const code = activationCodes[activation];
+    if ((inputs.bias === undefined || isRowBias) && code !== undefined) {
+      return runMatMul(addon, backend, aValues, bValues, plan, attrs, isRowBias ? biasValues! : null, code);
+    }
+    // Composed path: native product, then the registered Add and activation kernels.
+    let current = runMatMul(addon, backend, aValues, bValues, plan, attrs, null, 0);
+    if (inputs.bias !== undefined) current = applyAndDispose(backend, current, 'Add', { a: current, b: inputs.bias }, {});
+    return applyActivation(backend, current, activation, inputs.preluActivationWeights, attrs.leakyreluAlpha);
+  });
 }
 
 function applyAndDispose(

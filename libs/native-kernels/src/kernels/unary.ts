@@ -1,7 +1,6 @@
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.ts';
-import { allocOutput, cpuKernel, float32Values, int32Values, sizeOf } from './kernel-io.ts';
+import { allocOutput, nativeKernel, float32Values, int32Values, sizeOf } from './kernel-io.ts';
 
 /** Op codes of native/kernels.h UnaryOp. Neg matters most: cpu runs it as a broadcasting multiply. */
 const unaryOps = {
@@ -22,69 +21,51 @@ const unaryOps = {
 
 export function unaryKernels(addon: NativeAddon): tf.KernelConfig[] {
   return (Object.keys(unaryOps) as (keyof typeof unaryOps)[]).map((kernelName) => {
-    const fallback = cpuKernel(kernelName);
-    return {
-      kernelName,
-      backendName: 'native',
-      kernelFunc: (args) => {
-        const backend = args.backend as MathBackendCPU;
-        const { x } = args.inputs as { x: tf.TensorInfo };
-        const values = float32Values(backend, x);
-        if (values === undefined) return fallback(args);
-        const out = allocOutput(backend, values.length);
-        addon.unary(unaryOps[kernelName], values, out);
-        return backend.makeTensorInfo(x.shape, 'float32', out);
-      },
-    };
+    return nativeKernel(kernelName, (args, backend) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const values = float32Values(backend, x);
+      if (values === undefined) return undefined;
+      const out = allocOutput(backend, values.length);
+      addon.unary(unaryOps[kernelName], values, out);
+      return backend.makeTensorInfo(x.shape, 'float32', out);
+    });
   });
 }
 
 /** GatherV2 of float32 rows by int32 indices (batchDims 0): the embedding lookup. */
 export function gatherKernel(addon: NativeAddon): tf.KernelConfig {
-  const fallback = cpuKernel('GatherV2');
-  return {
-    kernelName: 'GatherV2',
-    backendName: 'native',
-    kernelFunc: (args) => {
-      const backend = args.backend as MathBackendCPU;
-      const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
-      const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
-      const values = float32Values(backend, x);
-      const ids = int32Values(backend, indices);
-      if (values === undefined || ids === undefined || (batchDims ?? 0) !== 0) return fallback(args);
-      const [parsedAxis] = tf.util.parseAxisParam(axis, x.shape);
-      const dimSize = x.shape[parsedAxis];
-      for (let i = 0; i < ids.length; i++) {
-        if (ids[i] < 0 || ids[i] >= dimSize) {
-          throw new Error(`GatherV2: the index value ${ids[i]} is not in [0, ${dimSize - 1}]`);
-        }
+  return nativeKernel('GatherV2', (args, backend) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    const values = float32Values(backend, x);
+    const ids = int32Values(backend, indices);
+    if (values === undefined || ids === undefined || (batchDims ?? 0) !== 0) return undefined;
+    const [parsedAxis] = tf.util.parseAxisParam(axis, x.shape);
+    const dimSize = x.shape[parsedAxis];
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= dimSize) {
+        throw new Error(`GatherV2: the index value ${ids[i]} is not in [0, ${dimSize - 1}]`);
       }
-      const outer = sizeOf(x.shape.slice(0, parsedAxis));
-      const inner = sizeOf(x.shape.slice(parsedAxis + 1));
-      const out = allocOutput(backend, outer * ids.length * inner);
-      addon.gather(values, ids, out, outer, dimSize, inner);
-      const outShape = [...x.shape.slice(0, parsedAxis), ...indices.shape, ...x.shape.slice(parsedAxis + 1)];
-      return backend.makeTensorInfo(outShape, 'float32', out);
-    },
-  };
+    }
+    const outer = sizeOf(x.shape.slice(0, parsedAxis));
+    const inner = sizeOf(x.shape.slice(parsedAxis + 1));
+    const out = allocOutput(backend, outer * ids.length * inner);
+    addon.gather(values, ids, out, outer, dimSize, inner);
+    const outShape = [...x.shape.slice(0, parsedAxis), ...indices.shape, ...x.shape.slice(parsedAxis + 1)];
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  });
 }
 
 /** AddN of float32 tensors: how autograd sums the gradients of a tensor used more than once. */
 export function addNKernel(addon: NativeAddon): tf.KernelConfig {
-  const fallback = cpuKernel('AddN');
-  return {
-    kernelName: 'AddN',
-    backendName: 'native',
-    kernelFunc: (args) => {
-      const backend = args.backend as MathBackendCPU;
-      const tensors = args.inputs as unknown as tf.TensorInfo[];
-      const arrays = tensors.map((t) => float32Values(backend, t));
-      const size = tensors.length > 0 ? sizeOf(tensors[0].shape) : 0;
-      const isNative = tensors.length > 0 && arrays.every((a) => a !== undefined && a.length === size);
-      if (!isNative) return fallback(args);
-      const out = allocOutput(backend, size);
-      addon.addN(arrays as Float32Array[], out);
-      return backend.makeTensorInfo(tensors[0].shape, 'float32', out);
-    },
-  };
+  return nativeKernel('AddN', (args, backend) => {
+    const tensors = args.inputs as unknown as tf.TensorInfo[];
+    const arrays = tensors.map((t) => float32Values(backend, t));
+    const size = tensors.length > 0 ? sizeOf(tensors[0].shape) : 0;
+    const isNative = tensors.length > 0 && arrays.every((a) => a !== undefined && a.length === size);
+    if (!isNative) return undefined;
+    const out = allocOutput(backend, size);
+    addon.addN(arrays as Float32Array[], out);
+    return backend.makeTensorInfo(tensors[0].shape, 'float32', out);
+  });
 }
