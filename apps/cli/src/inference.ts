@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { labelMapFrom, type LabelMap } from '@tunefleet/data';
 import { ARCHITECTURES, loadPretrained, readBertConfig, type BertModel, type ModelTask } from '@tunefleet/model';
 import { BertTokenizer } from '@tunefleet/tokenizer';
-import { parseTrainingArguments, Trainer } from '@tunefleet/trainer';
+import { parseTrainingArguments, Trainer, type ComputeMetrics } from '@tunefleet/trainer';
 import { CliConfigError } from './run-config.ts';
 
 export interface LoadedModel {
@@ -31,7 +31,7 @@ export async function loadModelDirectory(dir: string): Promise<LoadedModel> {
 }
 
 /** A Trainer used only for its evaluation loop; it writes nothing. */
-export function inferenceTrainer(model: BertModel, batchSize: number): Trainer {
+export function inferenceTrainer(model: BertModel, batchSize: number, computeMetrics?: ComputeMetrics): Trainer {
   const args = parseTrainingArguments({ output_dir: '.', per_device_eval_batch_size: batchSize }, 'inference');
-  return new Trainer({ model, args });
+  return new Trainer({ model, args, computeMetrics });
 }

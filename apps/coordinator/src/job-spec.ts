@@ -1,5 +1,5 @@
 import { GradientDtype, type JobSpec } from '@tunefleet/proto';
-import { parseTrainingArguments, trainingArgumentsToJSON, TrainingArgumentsError, type TrainingArguments } from '@tunefleet/trainer';
+import { describeValue, parseTrainingArguments, trainingArgumentsToJSON, TrainingArgumentsError, type TrainingArguments } from '@tunefleet/trainer';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { JobSpecError, type SpecIssue } from './errors.ts';
@@ -176,13 +176,4 @@ function toSpecIssues(issues: readonly z.core.$ZodIssue[], input: unknown, locat
     const message = issue.code === 'invalid_type' && received === '' ? 'is required' : `${issue.message}${received}`;
     return [{ field, line: locate?.(issue.path), message }];
   });
-}
-
-function describeValue(input: unknown, path: readonly PropertyKey[]): string {
-  let value: unknown = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return '';
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
 }

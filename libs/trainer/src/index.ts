@@ -4,6 +4,7 @@ export {
   TrainingArgumentsSchema,
   parseTrainingArguments,
   trainingArgumentsToJSON,
+  describeValue,
   type TrainingArguments,
   type TrainingArgumentsInput,
 } from './training-arguments.ts';

@@ -136,7 +136,8 @@ export function parseTrainingArguments(input: unknown, source: string): Training
   return Object.freeze(args);
 }
 
-function describeValue(input: unknown, path: readonly PropertyKey[]): string {
+/** ` (got <value>)` for the value at `path` in a rejected config input, or '' when it is absent. */
+export function describeValue(input: unknown, path: readonly PropertyKey[]): string {
   let value: unknown = input;
   for (const key of path) {
     if (value === null || typeof value !== 'object') return '';

@@ -27,15 +27,11 @@ export async function runEvaluate(options: EvaluateOptions): Promise<number> {
       labelMap,
     });
     const dataset = encodeExamples(set.examples, tokenizer, { maxLength: options.maxSeqLength, padId: tokenizer.padTokenId });
-    const output = await inferenceTrainer(model, options.batchSize).predict(dataset, 'eval');
-    const metrics = { ...output.metrics, ...prefixed(classificationComputeMetrics(Object.keys(labelMap.label2id).length)(output)) };
+    const computeMetrics = classificationComputeMetrics(Object.keys(labelMap.label2id).length);
+    const { metrics } = await inferenceTrainer(model, options.batchSize, computeMetrics).predict(dataset, 'eval');
     process.stdout.write(`${JSON.stringify({ file: options.file, examples: set.examples.length, ...metrics }, null, 2)}\n`);
   } finally {
     model.dispose();
   }
   return 0;
-}
-
-function prefixed(metrics: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(metrics).map(([key, value]) => [key.startsWith('eval_') ? key : `eval_${key}`, value]));
 }

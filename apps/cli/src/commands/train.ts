@@ -2,7 +2,7 @@ import { readExamples, encodeExamples, type ExampleSet } from '@tunefleet/data';
 import { loadPretrained } from '@tunefleet/model';
 import { adamwUpdate } from '@tunefleet/native-kernels';
 import { BertTokenizer } from '@tunefleet/tokenizer';
-import { classificationComputeMetrics, parseTrainingArguments, Trainer, type TrainerCallbacks } from '@tunefleet/trainer';
+import { classificationComputeMetrics, parseTrainingArguments, Trainer, type TrainerCallbacks, type TrainOutput } from '@tunefleet/trainer';
 import { startBackend } from '../backend.ts';
 import { createProgressReporter, type ProgressReporter } from '../progress.ts';
 import { CliConfigError, readRunConfigFile, splitRunConfig, type RunArguments } from '../run-config.ts';
@@ -66,15 +66,15 @@ export async function runTrain(input: TrainInput): Promise<number> {
     callbacks: [progressCallback(progress)],
     log: (line: string) => progress.message(line),
   });
+  let result: TrainOutput;
   try {
-    const result = await trainer.train();
+    result = await trainer.train();
     if (evalSet) await trainer.evaluate();
-    progress.stop();
-    process.stderr.write(`training done: ${result.globalStep} steps, train_loss ${result.trainingLoss.toFixed(4)}; model in ${args.output_dir}\n`);
   } finally {
     progress.stop();
     model.dispose();
   }
+  process.stderr.write(`training done: ${result.globalStep} steps, train_loss ${result.trainingLoss.toFixed(4)}; model in ${args.output_dir}\n`);
   return 0;
 }
 
