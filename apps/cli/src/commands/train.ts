@@ -1,11 +1,9 @@
-import { readExamples, encodeExamples, type ExampleSet } from '@tunefleet/data';
-import { loadPretrained } from '@tunefleet/model';
 import { adamwUpdate } from '@tunefleet/native-kernels';
-import { BertTokenizer } from '@tunefleet/tokenizer';
-import { classificationComputeMetrics, parseTrainingArguments, Trainer, type TrainerCallbacks, type TrainOutput } from '@tunefleet/trainer';
+import { parseTrainingArguments, Trainer, type TrainerCallbacks, type TrainOutput } from '@tunefleet/trainer';
+import { loadRunInputs } from '@tunefleet/worker';
 import { startBackend } from '../backend.ts';
 import { createProgressReporter, type ProgressReporter } from '../progress.ts';
-import { CliConfigError, readRunConfigFile, splitRunConfig, type RunArguments } from '../run-config.ts';
+import { CliConfigError, readRunConfigFile, splitRunConfig } from '../run-config.ts';
 
 export interface TrainInput {
   configFile?: string;
@@ -34,32 +32,28 @@ export async function runTrain(input: TrainInput): Promise<number> {
     err: process.stderr,
   });
   const backend = await startBackend(run);
-  const tokenizer = await BertTokenizer.fromPretrained(run.model);
-  const trainSet = await readLabelled(run.train_file, run);
-  const labelMap = trainSet.labelMap!;
-  const evalSet = run.validation_file ? await readLabelled(run.validation_file, run, labelMap) : undefined;
-  for (const set of [trainSet, evalSet]) {
-    if (set && set.badRows.length > 0) progress.message(`${set.file}: skipped ${set.badRows.length} bad rows`);
-  }
-
-  const { model } = await loadPretrained(run.model, {
-    task: run.task,
-    numLabels: Object.keys(labelMap.label2id).length,
-    id2label: labelMap.id2label,
-    label2id: labelMap.label2id,
-    // A freshly initialised head follows the run's seed (as transformers' set_seed does), like the workers.
-    seed: args.seed,
-    log: (line: string) => progress.message(line),
-  });
-  const encode = (set: ExampleSet) =>
-    encodeExamples(set.examples, tokenizer, { maxLength: run.max_seq_length, padId: tokenizer.padTokenId });
-  const numLabels = Object.keys(labelMap.label2id).length;
+  const { model, tokenizer, trainSet, evalSet, computeMetrics } = await loadRunInputs(
+    {
+      model: run.model,
+      task: run.task,
+      trainFile: run.train_file,
+      validationFile: run.validation_file,
+      textColumn: run.text_column,
+      textPairColumn: run.text_pair_column,
+      labelColumn: run.label_column,
+      maxSeqLength: run.max_seq_length,
+      skipBadRows: run.skip_bad_rows,
+    },
+    // A freshly initialised head follows the run's seed (as transformers' set_seed does), as on workers.
+    args.seed,
+    (line) => progress.message(line),
+  );
   const trainer = new Trainer({
     model,
     args,
-    trainDataset: encode(trainSet),
-    evalDataset: evalSet ? encode(evalSet) : undefined,
-    computeMetrics: classificationComputeMetrics(numLabels),
+    trainDataset: trainSet,
+    evalDataset: evalSet,
+    computeMetrics,
     // One native call per optimizer step instead of ~10 tensor ops per parameter.
     fusedAdamWKernel: backend === 'native' ? adamwUpdate : undefined,
     saveExtras: (dir: string) => tokenizer.save(dir),
@@ -76,16 +70,6 @@ export async function runTrain(input: TrainInput): Promise<number> {
   }
   process.stderr.write(`training done: ${result.globalStep} steps, train_loss ${result.trainingLoss.toFixed(4)}; model in ${args.output_dir}\n`);
   return 0;
-}
-
-function readLabelled(file: string, run: RunArguments, labelMap?: ExampleSet['labelMap']): Promise<ExampleSet> {
-  return readExamples(file, {
-    textColumn: run.text_column,
-    textPairColumn: run.text_pair_column,
-    labelColumn: run.label_column,
-    labelMap,
-    skipBadRows: run.skip_bad_rows,
-  });
 }
 
 function progressCallback(progress: ProgressReporter): TrainerCallbacks {
