@@ -2,7 +2,13 @@
 // and threaded C++ kernels) and a one-call AdamW update.
 import { availableParallelism } from 'node:os';
 import { loadAddon } from './addon.ts';
-import { NATIVE_BACKEND_NAME, nativeKernelNames, registerNativeBackend } from './native-backend.ts';
+import {
+  defaultPoolBytes,
+  NATIVE_BACKEND_NAME,
+  nativeKernelNames,
+  registerNativeBackend,
+  setOutputPoolLimit,
+} from './native-backend.ts';
 import { NativeKernelError } from './native-kernel-error.ts';
 
 export { adamwUpdate, createAdamWMoments, type AdamWHyper, type AdamWMoments } from './adamw.ts';
@@ -16,18 +22,38 @@ export { NATIVE_BACKEND_NAME } from './native-backend.ts';
 export type NativeRegistration = { ok: true; name: 'native'; threads: number } | { ok: false; reason: string };
 
 /**
+ * The output pool's bound in bytes: `poolMb`, else the TUNEFLEET_POOL_MB environment variable, else
+ * min(4 GiB, a quarter of the memory). A bad value comes back as the reason string.
+ */
+function poolLimitFrom(poolMb: number | undefined): number | string {
+  const fromEnv = process.env.TUNEFLEET_POOL_MB;
+  if (poolMb === undefined && (fromEnv === undefined || fromEnv.trim() === '')) return defaultPoolBytes();
+  const mb = poolMb ?? Number(fromEnv);
+  if (!Number.isFinite(mb) || mb < 0) {
+    const source = poolMb === undefined ? `TUNEFLEET_POOL_MB="${fromEnv}"` : `poolMb ${poolMb}`;
+    return `${source}: the native output pool size must be a number of megabytes >= 0`;
+  }
+  return Math.floor(mb * 2 ** 20);
+}
+
+/**
  * Registers the 'native' tfjs backend if the addon is built and loads. Never throws: a missing or
  * broken addon, or a bad thread count, comes back as `{ ok: false, reason }`. `threads` (default:
  * the CPUs available) is how many threads every native kernel uses, BLAS products included: those
  * are split across the addon's own threads with OpenBLAS single-threaded inside, so exactly
  * `threads` run. Calling it again only changes the thread count. The caller then runs `await tf.setBackend('native')`.
  */
-export async function tryRegisterNativeBackend(options: { threads?: number } = {}): Promise<NativeRegistration> {
+export async function tryRegisterNativeBackend(
+  options: { threads?: number; poolMb?: number } = {},
+): Promise<NativeRegistration> {
   try {
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) {
       return { ok: false, reason: `threads must be an integer >= 1, got ${threads}` };
     }
+    const pool = poolLimitFrom(options.poolMb);
+    if (typeof pool === 'string') return { ok: false, reason: pool };
+    setOutputPoolLimit(pool);
     const loaded = loadAddon();
     if (!loaded.ok) return { ok: false, reason: loaded.reason };
     const actual = loaded.addon.setThreads(threads);

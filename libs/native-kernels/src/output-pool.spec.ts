@@ -13,17 +13,22 @@ async function nativeBackend(): Promise<NativeBackend> {
 
 const valuesOf = (backend: NativeBackend, t: tf.Tensor) => backend.data.get(t.dataId).values as Float32Array;
 
+/** Releases one native output, makes the next of that size; says whether it got the same array. */
+function nextOutputReusesReleased(backend: NativeBackend): boolean {
+  const a = tf.ones([64, 64]);
+  const first = tf.add(a, 1);
+  const array = valuesOf(backend, first);
+  first.dispose();
+  const second = tf.mul(a, 3);
+  const isReused = valuesOf(backend, second) === array;
+  expect(Array.from(second.dataSync().slice(0, 3))).toEqual([3, 3, 3]); // fully overwritten
+  tf.dispose([a, second]);
+  return isReused;
+}
+
 describe.skipIf(!registration.ok)(`native backend output pool${skipReason}`, () => {
   it('reuses the array of a released native output for the next output of that size', async () => {
-    const backend = await nativeBackend();
-    const a = tf.ones([64, 64]);
-    const first = tf.add(a, 1);
-    const array = valuesOf(backend, first);
-    first.dispose();
-    const second = tf.mul(a, 3);
-    expect(valuesOf(backend, second)).toBe(array);
-    expect(Array.from(second.dataSync().slice(0, 3))).toEqual([3, 3, 3]); // fully overwritten
-    tf.dispose([a, second]);
+    expect(nextOutputReusesReleased(await nativeBackend())).toBe(true);
   });
 
   it('never reuses an array handed out by dataSync', async () => {
@@ -59,5 +64,54 @@ describe.skipIf(!registration.ok)(`native backend output pool${skipReason}`, () 
     const second = tf.mul(a, 3);
     expect(Array.from(reshaped.dataSync().slice(0, 2))).toEqual([2, 2]);
     tf.dispose([a, reshaped, second]);
+  });
+});
+
+describe.skipIf(!registration.ok)(`native backend output pool bound${skipReason}`, () => {
+  const kib64 = 64 * 64 * 4; // bytes of one [64, 64] float32 output
+
+  it('drops the arrays freed longest ago when over its bound, and keeps the newest', async () => {
+    expect((await tryRegisterNativeBackend({ threads: 1, poolMb: (2.5 * kib64) / 2 ** 20 })).ok).toBe(true);
+    try {
+      const backend = await nativeBackend();
+      const a = tf.ones([64, 64]);
+      const outs = [tf.add(a, 1), tf.add(a, 2), tf.add(a, 3)];
+      const arrays = outs.map((t) => valuesOf(backend, t));
+      tf.dispose(outs); // freed in order 0, 1, 2: room for two, so the oldest go first
+      expect(backend.pooledByteCount).toBe(2 * kib64);
+      const next = [tf.mul(a, 1), tf.mul(a, 2), tf.mul(a, 3)];
+      const reused = next.map((t) => valuesOf(backend, t));
+      expect(reused[0]).toBe(arrays[2]); // newest first
+      expect(reused[1]).toBe(arrays[1]);
+      expect(arrays).not.toContain(reused[2]); // arrays[0] was dropped: a fresh one
+      expect(Array.from(next[2].dataSync().slice(0, 2))).toEqual([3, 3]);
+      tf.dispose(next);
+      a.dispose();
+    } finally {
+      await tryRegisterNativeBackend({ threads: 1 });
+    }
+  });
+
+  it('poolMb 0 turns reuse off', async () => {
+    expect((await tryRegisterNativeBackend({ threads: 1, poolMb: 0 })).ok).toBe(true);
+    try {
+      expect(nextOutputReusesReleased(await nativeBackend())).toBe(false);
+    } finally {
+      await tryRegisterNativeBackend({ threads: 1 });
+    }
+  });
+
+  it('a bad pool size, from the option or TUNEFLEET_POOL_MB, is refused with the value named', async () => {
+    const bad = await tryRegisterNativeBackend({ threads: 1, poolMb: -1 });
+    expect(bad).toEqual({ ok: false, reason: expect.stringContaining('poolMb -1') });
+    const saved = process.env.TUNEFLEET_POOL_MB;
+    process.env.TUNEFLEET_POOL_MB = 'lots';
+    try {
+      const fromEnv = await tryRegisterNativeBackend({ threads: 1 });
+      expect(fromEnv).toEqual({ ok: false, reason: expect.stringContaining('TUNEFLEET_POOL_MB="lots"') });
+    } finally {
+      if (saved === undefined) delete process.env.TUNEFLEET_POOL_MB;
+      else process.env.TUNEFLEET_POOL_MB = saved;
+    }
   });
 });
