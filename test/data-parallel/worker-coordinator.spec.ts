@@ -90,4 +90,51 @@ describe('runWorker with a real coordinator', () => {
     expect(worst.value, worst.name).toBeLessThan(1e-4);
     inputs.model.dispose();
   });
+
+  it('workers waiting for a job get their assignments within a second of the submit, not a heartbeat (20 s) later', async () => {
+    const root = await tempDir();
+    const folder = await writeJobFolder(root, 8);
+    // The default heartbeat timeout (60 s): beats every 20 s once a worker is busy.
+    coordinator = await startCoordinator({ port: 0, dbPath: join(root, 'jobs.db'), token: TOKEN, log: () => {} });
+    const assignedAt: number[] = [];
+    const registered: Promise<void>[] = [];
+    const workers = [0, 1].map((i) => {
+      let onRegistered: () => void = () => {};
+      registered.push(new Promise<void>((resolve) => (onRegistered = resolve)));
+      return runWorker({
+        coordinator: coordinator!.address,
+        token: TOKEN,
+        workerId: `idle${i}`,
+        backend: 'cpu',
+        log: (line) => {
+          if (line.startsWith('registered as')) onRegistered();
+          if (/^job .*: rank \d of 2/.test(line)) assignedAt[i] = Date.now();
+        },
+      });
+    });
+    await Promise.all(registered);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // both have sent their first beat
+    const client = createCoordinatorClient(coordinator.address, TOKEN);
+    try {
+      const submittedAt = Date.now();
+      const job = await client.submitJob({
+        name: 'dp-prompt',
+        modelNameOrPath: folder.modelDir,
+        task: 'sequence-classification',
+        trainFile: folder.trainFile,
+        validationFile: '',
+        worldSize: 2,
+        trainingArgumentsJson: JSON.stringify({ output_dir: join(root, 'out'), per_device_train_batch_size: 2, max_steps: 1, save_strategy: 'no' }),
+        gradientDtype: GradientDtype.GRADIENT_DTYPE_F32,
+        collectiveTimeoutMs: 20_000,
+      });
+      const final = await client.watchJob(job.jobId, () => {});
+      expect(await Promise.all(workers)).toEqual([{ exitCode: 0 }, { exitCode: 0 }]);
+      expect(final.state, final.errorMessage).toBe(JobState.JOB_STATE_SUCCEEDED);
+      expect(assignedAt).toHaveLength(2);
+      for (const at of assignedAt) expect(at - submittedAt).toBeLessThan(2_000);
+    } finally {
+      client.close();
+    }
+  });
 });

@@ -41,6 +41,12 @@ export interface WorkerResult {
 export const WORKER_EXIT_CODES = { succeeded: 0, failed: 1, stopped: 3, aborted: 130 } as const;
 
 const RETRY_DELAY_MS = 500;
+/**
+ * How often a worker with no assignment yet asks for one. The heartbeat interval (a third of the
+ * coordinator's timeout, 20 s by default) is too slow for that: a worker that registered just
+ * before a job was submitted would sit idle for up to 20 s while its peers wait.
+ */
+export const ASSIGNMENT_POLL_MS = 250;
 
 /**
  * One worker process, one job: start the Collective server on a free port, Register with the
@@ -117,7 +123,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
 
 /**
  * Heartbeats every interval (a chain of timeouts, so beats never pile up behind a busy event loop),
- * hands over the first assignment, and relays should_stop. NOT_FOUND means the coordinator forgot
+ * every ASSIGNMENT_POLL_MS while waiting for an assignment, hands over the first assignment, and
+ * relays should_stop. NOT_FOUND means the coordinator forgot
  * this worker: register again.
  */
 class Heartbeat {
@@ -184,7 +191,8 @@ class Heartbeat {
         this.log(`Heartbeat failed: ${(error as Error).message}`);
       }
     }
-    if (!this.isClosed) this.timer = setTimeout(() => void this.beat(), this.intervalMs);
+    const delay = this.waiter !== undefined ? Math.min(this.intervalMs, ASSIGNMENT_POLL_MS) : this.intervalMs;
+    if (!this.isClosed) this.timer = setTimeout(() => void this.beat(), delay);
   }
 }
 

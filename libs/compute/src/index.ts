@@ -10,3 +10,4 @@ export {
 export { registerExtraKernel, installExtraKernels } from './kernel-registry.ts';
 export { unsortedSegmentSum, unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum.ts';
 export { registerGradients, GRADIENT_KERNELS } from './gradients/register-gradients.ts';
+export { copyTensorInto } from './copy-tensor.ts';

@@ -20,6 +20,16 @@ export function defaultPoolBytes(): number {
 
 let poolLimitBytes = defaultPoolBytes();
 
+/**
+ * The pooled capacity for an output of `length` floats: `length` rounded up to a quarter of its
+ * highest power of two (1024, 1280, 1536, 1792, 2048, ...), so at most 25% is unused.
+ */
+export function sizeClass(length: number): number {
+  if (length <= 4) return length;
+  const quarter = 2 ** Math.floor(Math.log2(length)) / 4;
+  return Math.ceil(length / quarter) * quarter;
+}
+
 /** Sets the output pool's bound for every native backend (0 turns reuse off); oldest arrays go first. */
 export function setOutputPoolLimit(bytes: number): void {
   poolLimitBytes = bytes;
@@ -52,16 +62,21 @@ export class NativeBackend extends MathBackendCPU {
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 
-  /** An output array of `length` floats; its contents are garbage, so the kernel must write all of it. */
+  /**
+   * An output array of `length` floats; its contents are garbage, so the kernel must write all of it.
+   * It is a view of the first `length` floats of a pooled array of `sizeClass(length)` floats, so
+   * batches whose shapes differ a little (dynamic padding) still reuse each other's arrays.
+   */
   allocFloat32(length: number): Float32Array {
-    const reused = this.freeArrays.get(length)?.pop();
-    const array = reused ?? new Float32Array(length);
+    const capacity = sizeClass(length);
+    const reused = this.freeArrays.get(capacity)?.pop();
+    const array = reused ?? new Float32Array(capacity);
     if (reused !== undefined) {
       this.freeOrder.delete(reused);
       this.pooledBytes -= reused.byteLength;
     }
     this.born.set(array.buffer, 'fresh');
-    return array;
+    return length === capacity ? array : array.subarray(0, length);
   }
 
   override write(values: backend_util.BackendValues, shape: number[], dtype: tf.DataType) {
@@ -80,6 +95,19 @@ export class NativeBackend extends MathBackendCPU {
     return values;
   }
 
+  /**
+   * Copies a float32 tensor's values into `target` at `offset` without handing its array out, so
+   * that array still goes back to the pool when the tensor is released. False when the tensor's
+   * data is not a Float32Array here (the caller then reads it another way).
+   */
+  copyFloat32Into(dataId: object, target: Float32Array, offset: number): boolean {
+    if (!this.data.has(dataId)) return false;
+    const values = this.data.get(dataId).values;
+    if (!(values instanceof Float32Array)) return false;
+    target.set(values, offset);
+    return true;
+  }
+
   override bufferSync<R extends tf.Rank, D extends tf.DataType>(t: tf.TensorInfo): tf.TensorBuffer<R, D> {
     if (this.data.has(t.dataId)) this.escape(this.data.get(t.dataId).values);
     return super.bufferSync<R, D>(t);
@@ -90,13 +118,14 @@ export class NativeBackend extends MathBackendCPU {
     const released = super.disposeData(dataId, force);
     if (released && values instanceof Float32Array && this.born.get(values.buffer) === 'owned') {
       this.born.delete(values.buffer);
-      if (values.byteLength <= poolLimitBytes) {
-        while (this.pooledBytes + values.byteLength > poolLimitBytes) this.dropOldest();
-        const list = this.freeArrays.get(values.length) ?? [];
-        list.push(values);
-        this.freeArrays.set(values.length, list);
-        this.freeOrder.add(values);
-        this.pooledBytes += values.byteLength;
+      const whole = values.byteLength === values.buffer.byteLength ? values : new Float32Array(values.buffer);
+      if (whole.byteLength <= poolLimitBytes) {
+        while (this.pooledBytes + whole.byteLength > poolLimitBytes) this.dropOldest();
+        const list = this.freeArrays.get(whole.length) ?? [];
+        list.push(whole);
+        this.freeArrays.set(whole.length, list);
+        this.freeOrder.add(whole);
+        this.pooledBytes += whole.byteLength;
       }
     }
     return released;
@@ -123,11 +152,14 @@ export class NativeBackend extends MathBackendCPU {
     super.dispose();
   }
 
-  /** A pool-born array becomes owned by its first tensor; any second registration (alias) disowns it. */
+  /**
+   * A pool-born array becomes owned by its first tensor (the view allocFloat32 returned, at offset
+   * 0); any second registration (an alias) disowns it.
+   */
   private claim(values: backend_util.BackendValues | undefined): void {
     if (!ArrayBuffer.isView(values)) return;
     const state = this.born.get(values.buffer);
-    if (state === 'fresh' && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength) {
+    if (state === 'fresh' && values.byteOffset === 0) {
       this.born.set(values.buffer, 'owned');
     } else if (state !== undefined) {
       this.born.delete(values.buffer);

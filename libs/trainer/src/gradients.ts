@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerGradients } from '@tunefleet/compute';
+import { copyTensorInto, registerGradients } from '@tunefleet/compute';
 import type { ModelBatch, TrainableModel } from '@tunefleet/model';
 import { TrainerError } from './errors.ts';
 import type { GradientSync } from './gradient-sync.ts';
@@ -109,11 +109,12 @@ export async function averageAcrossRanks(
   if (sync.worldSize === 1) return divideLocally(step);
   let total = 0;
   for (const variable of parameters.values()) total += variable.size;
-  const buffer = new Float32Array(total + SYNC_TRAILER_LENGTH);
+  const buffer = syncBufferFor(sync, total + SYNC_TRAILER_LENGTH);
   let offset = 0;
   for (const [name, variable] of parameters) {
     const grad = step.grads.get(name);
-    if (grad !== undefined) buffer.set(grad.dataSync(), offset); // an unused parameter contributes zeros
+    if (grad === undefined) buffer.fill(0, offset, offset + variable.size); // an unused parameter contributes zeros
+    else copyTensorInto(grad, buffer, offset);
     offset += variable.size;
   }
   for (const grad of step.grads.values()) grad.dispose();
@@ -124,13 +125,25 @@ export async function averageAcrossRanks(
   const grads = new Map<string, tf.Tensor>();
   if (!(globalCount > 0)) return { grads, loss: Number.NaN };
   const scale = 1 / globalCount;
-  for (let i = 0; i < total; i++) buffer[i]! *= scale;
   offset = 0;
   for (const [name, variable] of parameters) {
-    grads.set(name, tf.tensor(buffer.subarray(offset, offset + variable.size), variable.shape, 'float32'));
+    // A new tensor (the view is released inside tidy), so the buffer is free again for the next step.
+    const view = buffer.subarray(offset, offset + variable.size);
+    grads.set(name, tf.tidy(() => tf.mul(tf.tensor(view, variable.shape, 'float32'), scale)));
     offset += variable.size;
   }
   return { grads, loss: buffer[total]! * scale };
+}
+
+/** One flat buffer per GradientSync, reused every step (a fresh 44 MB array a step kept the GC and the page-fault handler busy). */
+const syncBuffers = new WeakMap<GradientSync, Float32Array>();
+
+function syncBufferFor(sync: GradientSync, length: number): Float32Array {
+  const kept = syncBuffers.get(sync);
+  if (kept !== undefined && kept.length === length) return kept;
+  const buffer = new Float32Array(length);
+  syncBuffers.set(sync, buffer);
+  return buffer;
 }
 
 function divideLocally(step: AccumulatedStep): { grads: Map<string, tf.Tensor>; loss: number } {
