@@ -3,7 +3,9 @@
 // run. Figures as nccl-tests reports them:
 //   algbw = bytes / time,  busbw = algbw * 2(N-1)/N  (comparable with the link's bandwidth).
 // Usage: npx tsx tools/bench/bench-allreduce.ts [--ranks 2,4] [--sizes-mb 4,40,400] [--dtype f32|bf16]
-//        [--lanes 2] [--chunk-kb 1024] [--iterations 5] [--data-plane tcp,grpc]
+//        [--lanes 2] [--chunk-kb 1024] [--iterations 5] [--data-plane tcp,grpc] [--add native|js]
+// --add: the f32 reduction, native-kernels' vectorised addInto (as workers use, when the addon is
+// built) or the JS loop.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -11,6 +13,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { WireDtype } from '@tunefleet/comm';
+import { nativeAddInto } from '@tunefleet/native-kernels';
 import type { FromRank, ToRank } from './allreduce/protocol.ts';
 
 const { values: args } = parseArgs({
@@ -22,6 +25,7 @@ const { values: args } = parseArgs({
     'chunk-kb': { type: 'string', default: '1024' },
     iterations: { type: 'string', default: '5' },
     'data-plane': { type: 'string', default: 'tcp,grpc' },
+    add: { type: 'string', default: 'native' },
   },
 });
 const MB = 1_000_000;
@@ -70,7 +74,7 @@ interface Rank {
 }
 
 function startRank(dataPlane: 'tcp' | 'grpc'): Rank {
-  const processHandle = child('./allreduce/rank-process.ts', [args.lanes, String(chunkBytes), dataPlane]);
+  const processHandle = child('./allreduce/rank-process.ts', [args.lanes, String(chunkBytes), dataPlane, args.add]);
   const inbox: FromRank[] = [];
   const waiting: Array<(m: FromRank) => void> = [];
   processHandle.on('message', (m: FromRank) => {
@@ -112,7 +116,8 @@ async function benchRing(worldSize: number, dataPlane: 'tcp' | 'grpc'): Promise<
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${os.cpus().length} x ${cpu}, node ${process.version}, loopback 127.0.0.1, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`ring all-reduce (@tunefleet/comm): dtype ${dtype}, ${args.lanes} lanes, chunk ${args['chunk-kb']} KiB, data plane ${dataPlanes.join(' and ')}`);
+const addName = args.add === 'js' || nativeAddInto() === undefined ? 'JS loop' : 'native addInto';
+console.log(`ring all-reduce (@tunefleet/comm): dtype ${dtype}, ${args.lanes} lanes, chunk ${args['chunk-kb']} KiB, data plane ${dataPlanes.join(' and ')}, f32 add: ${addName}`);
 const tcpBefore = await rawTcpMbPerSecond(40 * MB, 5);
 const table: string[] = [];
 const busbws: number[] = [];

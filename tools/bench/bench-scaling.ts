@@ -8,8 +8,12 @@
 //   efficiency = sps(W) / (W x sps(1)).
 // A plain single-process `tunefleet train` (same thread count) is measured first, for reference.
 // Usage: npm run bench:scaling -- [--workers 1,2] [--steps 30] [--batch 16] [--seq 64] [--backend auto] [--runs 1]
+//        [--gradient-dtype f32|bf16] [--data short|long]
+// --data short (default): 200 SST-2 sentences, batches padded to their longest sentence, so the
+// ranks' steps differ in length; long: the same 200 labels with six consecutive sentences per row
+// (written to the work folder at start), so every batch fills --seq and the ranks' steps match.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -23,11 +27,22 @@ const { values: args } = parseArgs({
     seq: { type: 'string', default: '64' },
     backend: { type: 'string', default: 'auto' },
     runs: { type: 'string', default: '1' },
+    'gradient-dtype': { type: 'string', default: 'f32' },
+    data: { type: 'string', default: 'short' },
   },
 });
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'apps/cli/bin/tunefleet.mjs');
-const TRAIN_FILE = join(ROOT, 'libs/data/fixtures/sst2-train-200.tsv');
+const SST2_200 = join(ROOT, 'libs/data/fixtures/sst2-train-200.tsv');
+if (args.data !== 'short' && args.data !== 'long') throw new Error(`--data must be short or long, got "${args.data}"`);
+
+/** The long variant of the 200 sentences: row i = sentences i..i+5 (wrapping), label of sentence i. */
+async function writeLongData(file: string): Promise<void> {
+  const [header, ...rows] = (await readFile(SST2_200, 'utf8')).trimEnd().split('\n');
+  const cells = rows.map((row) => row.split('\t'));
+  const long = cells.map((cell, i) => [Array.from({ length: 6 }, (_, k) => cells[(i + k) % cells.length]![0]).join(' '), cell[1]].join('\t'));
+  await writeFile(file, `${[header, ...long].join('\n')}\n`);
+}
 function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -48,12 +63,12 @@ interface Measurement {
 }
 
 /** `workers` 0: plain `tunefleet train` in one process (no coordinator, no ring), for reference. */
-async function measure(work: string, modelDir: string, workers: number, index: number): Promise<Measurement> {
+async function measure(work: string, modelDir: string, trainFile: string, workers: number, index: number): Promise<Measurement> {
   const outputDir = join(work, `out-${workers}-${index}`);
   const started = performance.now();
   const { stderr, stdout } = await tunefleet([
-    'train', ...(workers > 0 ? ['--workers', String(workers)] : []), '--threads', '1', '--backend', args.backend,
-    '--model', modelDir, '--train-file', TRAIN_FILE, '--output-dir', outputDir,
+    'train', ...(workers > 0 ? ['--workers', String(workers), '--gradient-dtype', args['gradient-dtype']] : []), '--threads', '1', '--backend', args.backend,
+    '--model', modelDir, '--train-file', trainFile, '--output-dir', outputDir,
     '--max-seq-length', args.seq, '--per-device-train-batch-size', args.batch, '--max-steps', args.steps,
     '--save-strategy', 'no', '--logging-steps', '1000', '--disable-tqdm',
   ]);
@@ -72,14 +87,17 @@ async function main(): Promise<void> {
   try {
     const modelDir = join(work, 'mini');
     await tunefleet(['init-model', '--preset', 'mini', '--vocab', join(ROOT, 'examples/vocab.txt'), '--num-labels', '2', '--output', modelDir]);
+    const trainFile = args.data === 'long' ? join(work, 'sst2-long-200.tsv') : SST2_200;
+    if (args.data === 'long') await writeLongData(trainFile);
     const counts = [0, ...args.workers.split(',').map(Number)];
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     console.log(`mini (4 layers x 256), per-device batch ${args.batch}, max_seq_length ${args.seq}, ${args.steps} steps, 1 thread per worker`);
+    console.log(`data: ${args.data} (${trainFile}); gradients on the wire: ${args['gradient-dtype']}`);
     console.log(`machine: ${os.cpus().length} vCPU ${cpu}, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at start`);
     const rows: { workers: number; sps: number; stepsPerSecond: number; wall: number; backend: string; allReduce: number }[] = [];
     for (const workers of counts) {
       const runs: Measurement[] = [];
-      for (let i = 0; i < Number(args.runs); i++) runs.push(await measure(work, modelDir, workers, i));
+      for (let i = 0; i < Number(args.runs); i++) runs.push(await measure(work, modelDir, trainFile, workers, i));
       const row = {
         workers,
         sps: median(runs.map((m) => m.samplesPerSecond)),

@@ -56,7 +56,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--label-column <name>', 'column holding the label')
     .option('--max-seq-length <n>', 'truncate/pad to at most this many tokens', (v) => Number(v))
     .option('--skip-bad-rows [bool]', 'skip and count bad rows instead of stopping', (v) => v !== 'false')
-    .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS));
+    .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS))
+    .addOption(new Option('--gradient-dtype <dtype>', 'with --workers: gradients on the wire as f32 (exact) or bf16 (half the bytes)').choices(['f32', 'bf16']));
   addBackendOptions(train);
   for (const option of optionsFromShape(TrainingArgumentsSchema.shape, RUN_ARGUMENT_KEYS)) train.addOption(option);
   train.action(async (options) => {

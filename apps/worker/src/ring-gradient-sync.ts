@@ -1,4 +1,4 @@
-import { DEFAULT_BUCKET_BYTES, DEFAULT_CHUNK_BYTES, planFlatBuckets, ringAllReduce, type Transport, type WireDtype } from '@tunefleet/comm';
+import { DEFAULT_BUCKET_BYTES, DEFAULT_CHUNK_BYTES, planFlatBuckets, ringAllReduce, type AddInto, type Transport, type WireDtype } from '@tunefleet/comm';
 import { SYNC_TRAILER_LENGTH, type GradientSync } from '@tunefleet/trainer';
 
 export interface RingGradientSyncOptions {
@@ -15,6 +15,8 @@ export interface RingGradientSyncOptions {
    * SYNC_TRAILER_LENGTH.
    */
   readonly exactTailElements?: number;
+  /** The f32 reduction (native-kernels' `nativeAddInto()` when the addon is built); default a JS loop. */
+  readonly addInto?: AddInto;
 }
 
 /** Totals since construction, and the latest call, for progress reports. */
@@ -78,16 +80,21 @@ export class RingGradientSync implements GradientSync {
     const body = buffer.length - tail;
     const buckets = planFlatBuckets(body, bucketBytes).map((b) => ({ ...b, dtype }));
     if (tail > 0) buckets.push({ bucketId: buckets.length, offset: body, length: tail, firstTensor: 0, endTensor: 0, dtype: 'f32' });
-    for (const bucket of buckets) {
-      await ringAllReduce(this.transport, buffer.subarray(bucket.offset, bucket.offset + bucket.length), {
-        step,
-        bucketId: bucket.bucketId,
-        timeoutMs: this.options.timeoutMs,
-        dtype: bucket.dtype,
-        chunkBytes: this.options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-      });
-      this.totals.collectives++;
-    }
+    // Every bucket's collective at once (as DDP launches a bucket as soon as it is ready): the lanes
+    // stay busy across bucket boundaries instead of draining and refilling the ring for each.
+    await Promise.all(
+      buckets.map(async (bucket) => {
+        await ringAllReduce(this.transport, buffer.subarray(bucket.offset, bucket.offset + bucket.length), {
+          step,
+          bucketId: bucket.bucketId,
+          timeoutMs: this.options.timeoutMs,
+          dtype: bucket.dtype,
+          chunkBytes: this.options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+          ...(this.options.addInto ? { addInto: this.options.addInto } : {}),
+        });
+        this.totals.collectives++;
+      }),
+    );
     const milliseconds = performance.now() - startedAt;
     this.totals.calls++;
     this.totals.bytes += buffer.byteLength;

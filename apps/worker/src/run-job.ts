@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Transport } from '@tunefleet/comm';
+import type { AddInto, Transport } from '@tunefleet/comm';
 import { ShardedBatchSource } from '@tunefleet/data';
 import type { TrainableModel } from '@tunefleet/model';
 import { GradientDtype, JobState, type Assignment, type JobSpec } from '@tunefleet/proto';
@@ -22,6 +22,8 @@ export interface JobContext {
   readonly log: (line: string) => void;
   /** The backend's one-call AdamW (native-kernels' on the native backend), as `tunefleet train` uses. */
   readonly fusedAdamWKernel?: FusedAdamWKernel;
+  /** The ring's f32 reduction (native-kernels' addInto when the addon is built). */
+  readonly addInto?: AddInto;
 }
 
 export type JobOutcome = 'succeeded' | 'stopped';
@@ -52,6 +54,7 @@ export async function runJob(context: JobContext): Promise<JobOutcome> {
     const sync = new RingGradientSync(transport, {
       timeoutMs: spec.collectiveTimeoutMs || DEFAULT_COLLECTIVE_TIMEOUT_MS,
       dtype: spec.gradientDtype === GradientDtype.GRADIENT_DTYPE_BF16 ? 'bf16' : 'f32',
+      ...(context.addInto ? { addInto: context.addInto } : {}),
     });
     await broadcastParameters(inputs.model, sync);
     const reporter = new ProgressReporter(assignment.jobId, assignment.worldSize, () => sync.stats, context.report, stop);

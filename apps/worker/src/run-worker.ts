@@ -3,7 +3,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { status } from '@grpc/grpc-js';
 import { GrpcCollectiveEndpoint, type GrpcTlsOptions } from '@tunefleet/comm';
 import { initBackend, type BackendChoice } from '@tunefleet/compute';
-import { adamwUpdate } from '@tunefleet/native-kernels';
+import { adamwUpdate, nativeAddInto } from '@tunefleet/native-kernels';
 import type { Assignment, JobProgress } from '@tunefleet/proto';
 import { connectCoordinator, type CoordinatorLink, type WorkerTlsFiles } from './coordinator-link.ts';
 import { runJob } from './run-job.ts';
@@ -97,7 +97,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
     try {
       // One native call per optimizer step instead of ~10 tensor ops per parameter (as `tunefleet train`).
       const fusedAdamWKernel = backend.name === 'native' ? adamwUpdate : undefined;
-      const outcome = await runJob({ assignment, transport, report, onStop: (stop) => heartbeat!.onStop(stop), log, fusedAdamWKernel });
+      const addInto = nativeAddInto(); // whatever the backend: the reduction works on plain arrays
+      const outcome = await runJob({ assignment, transport, report, onStop: (stop) => heartbeat!.onStop(stop), log, fusedAdamWKernel, ...(addInto ? { addInto } : {}) });
       if (options.signal?.aborted) return { exitCode: WORKER_EXIT_CODES.aborted, reason: 'aborted' };
       if (outcome === 'stopped') return { exitCode: WORKER_EXIT_CODES.stopped, reason: `job ${assignment.jobId} was stopped by the coordinator` };
       return { exitCode: WORKER_EXIT_CODES.succeeded };

@@ -161,14 +161,22 @@ export class DataPlaneLane {
         if (isBorrowed) this.fail(signal.reason instanceof CommError ? signal.reason : new CommError('TRANSPORT_CLOSED', 'send aborted', false));
         settle(signal.reason);
       };
+      // A write that fails (EPIPE, ECONNRESET: the neighbour died) breaks the lane with the peer named,
+      // before the 'error' event would, so no caller ever sees the bare socket error.
+      const onWritten = (error?: Error | null): void => {
+        if (error) {
+          this.fail(new PeerUnavailableError(this.options.peerRank, this.options.peerAddress, `data-plane write failed (${error.message})`, { cause: error }));
+        }
+        settle(error);
+      };
       this.pendingRejects.add(settle);
       signal.addEventListener('abort', onAbort, { once: true });
       this.socket.cork();
       if (payload === undefined || payload.length === 0) {
-        this.socket.write(head, settle);
+        this.socket.write(head, onWritten);
       } else {
         this.socket.write(head);
-        this.socket.write(payload, settle);
+        this.socket.write(payload, onWritten);
       }
       this.socket.uncork();
     });

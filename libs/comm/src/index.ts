@@ -11,6 +11,6 @@ export type { InMemoryRingOptions } from './in-memory-transport.ts';
 export { GrpcCollectiveEndpoint, GrpcTransport, MIN_CHUNK_BYTES, MAX_CHUNK_BYTES } from './grpc-transport.ts';
 export type { GrpcEndpointOptions, GrpcTlsOptions, RingAssignment, CommLogger } from './grpc-transport.ts';
 export { ringAllReduce, DEFAULT_CHUNK_BYTES } from './ring-all-reduce.ts';
-export type { AllReduceOptions } from './ring-all-reduce.ts';
+export type { AddInto, AllReduceOptions } from './ring-all-reduce.ts';
 export { RingAllReducer } from './ring-all-reducer.ts';
 export type { RingAllReducerOptions, AllReduceTotals } from './ring-all-reducer.ts';

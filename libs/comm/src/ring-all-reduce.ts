@@ -21,7 +21,14 @@ export interface AllReduceOptions {
   readonly chunkBytes?: number;
   /** After this long without finishing, tell the right neighbour whom we wait on. Default timeoutMs / 4. */
   readonly stallNoticeMs?: number;
+  /**
+   * The f32 reduction, `target += source` (same length, no overlap), e.g. native-kernels'
+   * vectorised `nativeAddInto()`. Default: a JS loop.
+   */
+  readonly addInto?: AddInto;
 }
+
+export type AddInto = (target: Float32Array, source: Float32Array) => void;
 
 interface Layout {
   readonly worldSize: number;
@@ -50,7 +57,7 @@ function chunkView(buffer: Float32Array, layout: Layout, segment: number, chunk:
 }
 
 /** Kept monomorphic and tiny so V8 optimises it to a tight loop. */
-function addF32(source: Float32Array, target: Float32Array): void {
+function addF32(target: Float32Array, source: Float32Array): void {
   const n = target.length;
   for (let i = 0; i < n; i++) target[i] = target[i]! + source[i]!;
 }
@@ -62,7 +69,7 @@ function copyOf(bytes: Uint8Array): ArrayBuffer {
   return copy.buffer;
 }
 
-function apply(chunk: DecodedChunk, target: Float32Array, isSum: boolean, key: ChunkKey, dtype: WireDtype): void {
+function apply(chunk: DecodedChunk, target: Float32Array, isSum: boolean, key: ChunkKey, dtype: WireDtype, addInto: AddInto): void {
   if (chunk.dtype !== dtype) {
     throw new ChunkRejectedError(
       `bucket ${key.bucketId} step ${key.step}: rank ${chunk.rank} sent ${chunk.dtype}, this rank uses ${dtype}; ` +
@@ -80,7 +87,7 @@ function apply(chunk: DecodedChunk, target: Float32Array, isSum: boolean, key: C
   if (chunk.dtype === 'f32') {
     const source =
       payload.byteOffset % 4 === 0 ? new Float32Array(payload.buffer, payload.byteOffset, chunk.elementCount) : new Float32Array(copyOf(payload));
-    if (isSum) addF32(source, target);
+    if (isSum) addInto(target, source);
     else target.set(source);
     return;
   }
@@ -104,6 +111,7 @@ export async function ringAllReduce(transport: Transport, buffer: Float32Array, 
   const { rank, worldSize } = transport;
   if (worldSize === 1) return;
   const dtype = options.dtype ?? 'f32';
+  const addInto = options.addInto ?? addF32;
   const chunkBytes = Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, transport.maxChunkBytes);
   const chunkElements = Math.floor(chunkBytes / bytesPerElement(dtype));
   if (chunkElements < 1) throw new CommError('INVALID_ARGUMENT', `chunkBytes ${chunkBytes} holds no ${dtype} element`, false);
@@ -172,7 +180,7 @@ export async function ringAllReduce(transport: Transport, buffer: Float32Array, 
     const chunk = await inbox.take(key, signal);
     pending.delete(id);
     received++;
-    apply(chunk, chunkView(buffer, layout, segment, chunkIndex), phase === 'reduce-scatter', key, dtype);
+    apply(chunk, chunkView(buffer, layout, segment, chunkIndex), phase === 'reduce-scatter', key, dtype, addInto);
     chunk.release?.();
   };
   // The segment received in one round is the one sent in the next (see the module comment).

@@ -90,6 +90,26 @@ export function describeRingConformance(name: string, makeRing: RingFactory, opt
       for (const t of transports) expect(t.inbox.unalignedPayloadCount).toBe(0);
     });
 
+    it('reduces through the addInto it is given (e.g. the native add), with the same result', async () => {
+      const worldSize = Math.min(3, options.maxWorldSize);
+      const transports = await ring(worldSize);
+      const length = 1001;
+      const inputs = transports.map((_, rank) => integerVector(length, 40 + rank));
+      const buffers = inputs.map((input) => input.slice());
+      let added = 0;
+      const addInto = (target: Float32Array, source: Float32Array): void => {
+        added += target.length;
+        for (let i = 0; i < target.length; i++) target[i]! += source[i]!;
+      };
+      await Promise.all(
+        transports.map((t, rank) => ringAllReduce(t, buffers[rank]!, { step: 3, bucketId: 0, timeoutMs: 20_000, chunkBytes: 64, addInto })),
+      );
+      const expected = Float32Array.from(naiveSum(inputs));
+      for (const buffer of buffers) expect(buffer).toEqual(expected);
+      // Reduce-scatter: each rank adds (N-1)/N of the buffer.
+      expect(added).toBe(length * (worldSize - 1));
+    });
+
     it('with bf16 on the wire stays within the bf16 error bound and identical on every rank', async () => {
       const worldSize = Math.min(3, options.maxWorldSize);
       const transports = await ring(worldSize);

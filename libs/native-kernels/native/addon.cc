@@ -308,6 +308,19 @@ Napi::Value AddN(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// addInto(target, source): target += source, same lengths, no overlap.
+Napi::Value AddInto(const Napi::CallbackInfo& info) {
+  auto target = f32(info, 0, "target"), source = f32(info, 1, "source");
+  need(info, target.length == source.length, "addInto: target has " + std::to_string(target.length) +
+                                                  " elements, source " + std::to_string(source.length));
+  const char* t0 = reinterpret_cast<const char*>(target.data);
+  const char* s0 = reinterpret_cast<const char*>(source.data);
+  const int64_t bytes = target.length * static_cast<int64_t>(sizeof(float));
+  need(info, bytes == 0 || t0 + bytes <= s0 || s0 + bytes <= t0, "addInto: target and source overlap");
+  tunefleet::addInto(target.data, source.data, target.length);
+  return info.Env().Undefined();
+}
+
 View<uint8_t> u8(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info[i].IsNull() || info[i].IsUndefined()) return {nullptr, 0};
   if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
@@ -425,6 +438,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("addLayerNorm", Napi::Function::New(env, AddLayerNorm));
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("addInto", Napi::Function::New(env, AddInto));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
   exports.Set("unary", Napi::Function::New(env, Unary));

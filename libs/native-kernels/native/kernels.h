@@ -78,6 +78,8 @@ void gather(const float* x, const int32_t* indices, float* out, int64_t outer, i
 namespace tunefleet {
 /** out = sum of `count` arrays of `size` floats (gradient accumulation). */
 void addN(const float* const* inputs, int count, float* out, int64_t size);
+// target[i] += source[i] (the ring all-reduce's reduction).
+void addInto(float* target, const float* source, int64_t size);
 }  // namespace tunefleet
 
 namespace tunefleet {

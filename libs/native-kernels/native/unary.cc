@@ -67,4 +67,12 @@ void addN(const float* const* inputs, int count, float* out, int64_t size) {
   });
 }
 
+void addInto(float* target, const float* source, int64_t size) {
+  pool().parallelFor(size, 1 << 16, [&](int64_t i0, int64_t i1) {
+    float* __restrict t = target;
+    const float* __restrict s = source;
+    for (int64_t i = i0; i < i1; i++) t[i] += s[i];
+  });
+}
+
 }  // namespace tunefleet

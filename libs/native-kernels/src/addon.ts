@@ -72,6 +72,8 @@ export interface NativeAddon {
   ): void;
   transpose(x: Float32Array, out: Float32Array, outShape: number[], permutedInStrides: number[]): void;
   addN(inputs: Float32Array[], out: Float32Array): void;
+  /** target += source (same length, no overlap); threaded over the addon's threads. */
+  addInto(target: Float32Array, source: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, outer: number, dimSize: number, inner: number): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;

@@ -64,6 +64,18 @@ export async function tryRegisterNativeBackend(
   }
 }
 
+/**
+ * `target += source` in the addon (vectorised, over its threads), for the ring all-reduce's reduction;
+ * `undefined` when the addon is not built (the caller keeps its JS loop). Lengths must match and the
+ * arrays must not overlap, or it throws a RangeError.
+ */
+export function nativeAddInto(): ((target: Float32Array, source: Float32Array) => void) | undefined {
+  const loaded = loadAddon();
+  if (!loaded.ok) return undefined;
+  const { addon } = loaded;
+  return (target, source) => addon.addInto(target, source);
+}
+
 /** What the addon is and does, for logs and benchmarks; `undefined` when it is not built. */
 export function nativeBackendInfo(): { addonPath: string; blas: string; threads: number; kernels: string[] } | undefined {
   const loaded = loadAddon();

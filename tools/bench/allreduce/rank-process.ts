@@ -1,11 +1,14 @@
 // One rank of the all-reduce benchmark: a GrpcCollectiveEndpoint in its own process.
 // argv: lanes, maxChunkBytes, dataPlane ('tcp' | 'grpc').
 import { GrpcCollectiveEndpoint, ringAllReduce, type Transport } from '@tunefleet/comm';
+import { nativeAddInto } from '@tunefleet/native-kernels';
 import { BENCH_TOKEN, type FromRank, type ToRank } from './protocol.ts';
 
 const lanes = Number(process.argv[2] ?? '2');
 const maxChunkBytes = Number(process.argv[3] ?? String(1 << 20));
 const dataPlane = process.argv[4] === 'grpc' ? 'grpc' : 'tcp';
+// The reduction tunefleet workers use: the addon's vectorised add when built ('js' forces the JS loop).
+const addInto = process.argv[5] === 'js' ? undefined : nativeAddInto();
 const reply = (message: FromRank): void => {
   process.send!(message);
 };
@@ -32,7 +35,14 @@ async function handle(message: ToRank): Promise<void> {
     for (let i = 0; i < message.iterations; i++) {
       buffer.fill(t.rank + 1);
       const started = performance.now();
-      await ringAllReduce(t, buffer, { step: step++, bucketId: 0, timeoutMs: 600_000, dtype: message.dtype, chunkBytes: message.chunkBytes });
+      await ringAllReduce(t, buffer, {
+        step: step++,
+        bucketId: 0,
+        timeoutMs: 600_000,
+        dtype: message.dtype,
+        chunkBytes: message.chunkBytes,
+        ...(addInto ? { addInto } : {}),
+      });
       millis.push(performance.now() - started);
       const expected = (t.worldSize * (t.worldSize + 1)) / 2;
       isCorrect &&= buffer[0] === expected && buffer[buffer.length - 1] === expected && buffer[buffer.length >> 1] === expected;

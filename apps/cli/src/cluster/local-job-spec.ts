@@ -17,8 +17,8 @@ export function localJobSpec(run: RunArguments, args: TrainingArguments, workers
     train_file: run.train_file,
     validation_file: run.validation_file ?? '',
     world_size: workers,
-    // f32: gradients averaged exactly, as the single-process run computes them.
-    gradient_dtype: 'f32',
+    // f32 (default): gradients averaged exactly, as the single-process run computes them.
+    gradient_dtype: run.gradient_dtype,
     text_column: run.text_column,
     text_pair_column: run.text_pair_column,
     label_column: run.label_column,

@@ -20,6 +20,9 @@ export async function runTrain(input: TrainInput): Promise<number> {
   const { run, training } = splitRunConfig({ ...fileConfig, ...input.flags }, source);
   const args = parseTrainingArguments(training, source);
   if (!run.train_file) throw new CliConfigError(`${source}: train_file (--train-file) is required`);
+  if (input.workers === undefined && run.gradient_dtype !== 'f32') {
+    throw new CliConfigError(`${source}: gradient_dtype ${run.gradient_dtype} (--gradient-dtype) applies to the all-reduce of --workers N; this run trains in one process`);
+  }
   if (input.workers !== undefined) {
     const { runLocalCluster } = await import('./local-cluster.ts');
     return runLocalCluster({ run, args, workers: input.workers, source });
