@@ -3,7 +3,7 @@
 // run. Figures as nccl-tests reports them:
 //   algbw = bytes / time,  busbw = algbw * 2(N-1)/N  (comparable with the link's bandwidth).
 // Usage: npx tsx tools/bench/bench-allreduce.ts [--ranks 2,4] [--sizes-mb 4,40,400] [--dtype f32|bf16]
-//        [--lanes 2] [--chunk-kb 1024] [--iterations 5] [--data-plane tcp,grpc] [--add native|js]
+//        [--lanes 2] [--chunk-kb 1024] [--iterations 20] [--data-plane tcp,grpc] [--add native|js]
 // --add: the f32 reduction, native-kernels' vectorised addInto (as workers use, when the addon is
 // built) or the JS loop.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
     dtype: { type: 'string', default: 'f32' },
     lanes: { type: 'string', default: '2' },
     'chunk-kb': { type: 'string', default: '1024' },
-    iterations: { type: 'string', default: '5' },
+    iterations: { type: 'string', default: '20' },
     'data-plane': { type: 'string', default: 'tcp,grpc' },
     add: { type: 'string', default: 'native' },
   },
@@ -34,7 +34,8 @@ const sizesMb = args['sizes-mb'].split(',').map(Number);
 const dtype = args.dtype as WireDtype;
 const dataPlanes = args['data-plane'].split(',') as Array<'tcp' | 'grpc'>;
 const chunkBytes = Number(args['chunk-kb']) * 1024;
-const iterationsFor = (bytes: number): number => Math.max(2, Math.min(Number(args.iterations), Math.ceil((400 * MB) / bytes)));
+// Median of --iterations, but at most ~4 GB moved per row (so 400 MB rows run 10).
+const iterationsFor = (bytes: number): number => Math.max(2, Math.min(Number(args.iterations), Math.ceil((4000 * MB) / bytes)));
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
