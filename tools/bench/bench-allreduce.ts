@@ -3,7 +3,9 @@
 // run. Figures as nccl-tests reports them:
 //   algbw = bytes / time,  busbw = algbw * 2(N-1)/N  (comparable with the link's bandwidth).
 // Usage: npx tsx tools/bench/bench-allreduce.ts [--ranks 2,4] [--sizes-mb 4,40,400] [--dtype f32|bf16]
-//        [--lanes 2] [--chunk-kb 1024] [--iterations 20] [--data-plane tcp,grpc] [--add native|js]
+//        [--lanes 2] [--chunk-kb 1024] [--iterations 20] [--data-plane tcp,grpc] [--add native|js] [--zero-fraction 0]
+// --zero-fraction F: that fraction of every buffer is +0 (in two runs), as most of an embedding
+// table's gradient is; the data plane then sends those blocks as a bitmask (zero-blocks.ts).
 // --add: the f32 reduction, native-kernels' vectorised addInto (as workers use, when the addon is
 // built) or the JS loop.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     iterations: { type: 'string', default: '20' },
     'data-plane': { type: 'string', default: 'tcp,grpc' },
     add: { type: 'string', default: 'native' },
+    'zero-fraction': { type: 'string', default: '0' },
   },
 });
 const MB = 1_000_000;
@@ -34,6 +37,8 @@ const sizesMb = args['sizes-mb'].split(',').map(Number);
 const dtype = args.dtype as WireDtype;
 const dataPlanes = args['data-plane'].split(',') as Array<'tcp' | 'grpc'>;
 const chunkBytes = Number(args['chunk-kb']) * 1024;
+const zeroFraction = Number(args['zero-fraction']);
+if (!(zeroFraction >= 0 && zeroFraction < 1)) throw new Error(`--zero-fraction must be in [0, 1), got ${args['zero-fraction']}`);
 // Median of --iterations, but at most ~4 GB moved per row (so 400 MB rows run 10).
 const iterationsFor = (bytes: number): number => Math.max(2, Math.min(Number(args.iterations), Math.ceil((4000 * MB) / bytes)));
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -103,7 +108,7 @@ async function benchRing(worldSize: number, dataPlane: 'tcp' | 'grpc'): Promise<
   for (const sizeMb of sizesMb) {
     const bytes = Math.floor((sizeMb * MB) / 4) * 4;
     const iterations = iterationsFor(bytes) + 1; // the first is a warm-up
-    ranks.forEach((r) => r.send({ kind: 'run', bytes, iterations, dtype, chunkBytes }));
+    ranks.forEach((r) => r.send({ kind: 'run', bytes, iterations, dtype, chunkBytes, zeroFraction }));
     const results = (await Promise.all(ranks.map((r) => r.next()))) as Array<Extract<FromRank, { kind: 'result' }>>;
     if (!results.every((r) => r.isCorrect)) throw new Error(`wrong all-reduce result at ${worldSize} ranks, ${sizeMb} MB`);
     // An iteration takes as long as its slowest rank.
@@ -118,7 +123,10 @@ async function benchRing(worldSize: number, dataPlane: 'tcp' | 'grpc'): Promise<
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${os.cpus().length} x ${cpu}, node ${process.version}, loopback 127.0.0.1, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const addName = args.add === 'js' || nativeAddInto() === undefined ? 'JS loop' : 'native addInto';
-console.log(`ring all-reduce (@tunefleet/comm): dtype ${dtype}, ${args.lanes} lanes, chunk ${args['chunk-kb']} KiB, data plane ${dataPlanes.join(' and ')}, f32 add: ${addName}`);
+console.log(
+  `ring all-reduce (@tunefleet/comm): dtype ${dtype}, ${args.lanes} lanes, chunk ${args['chunk-kb']} KiB, data plane ${dataPlanes.join(' and ')}, ` +
+    `f32 add: ${addName}, ${Math.round(zeroFraction * 100)}% of each buffer +0`,
+);
 const tcpBefore = await rawTcpMbPerSecond(40 * MB, 5);
 const table: string[] = [];
 const busbws: number[] = [];

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ChunkRejectedError } from './errors.ts';
-import { bytesPerElement, type ChunkHeader, type RingPhase, type WireDtype } from './wire-codec.ts';
+import { bytesPerElement, type ChunkEncoding, type ChunkHeader, type RingPhase, type WireDtype } from './wire-codec.ts';
 
 /**
  * Wire format of the bulk data plane: one `node:net` (or `node:tls`) connection per lane from a
@@ -105,16 +105,17 @@ export interface FrameHeader {
   readonly kind: FrameKind;
   readonly payloadBytes: number;
   /** Set when kind is Chunk. */
-  readonly chunk?: Omit<ChunkHeader, 'jobId'> & { readonly dtype: WireDtype; readonly elementCount: number };
+  readonly chunk?: Omit<ChunkHeader, 'jobId'> & { readonly dtype: WireDtype; readonly elementCount: number; readonly encoding: ChunkEncoding };
 }
 
-export function encodeChunkHeader(header: Omit<ChunkHeader, 'jobId'>, dtype: WireDtype, elementCount: number): Buffer {
+/** `zeroBlocksBytes`: the payload is a zero-block encoding (f32 only) of that many bytes. */
+export function encodeChunkHeader(header: Omit<ChunkHeader, 'jobId'>, dtype: WireDtype, elementCount: number, zeroBlocksBytes?: number): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   out[0] = FrameKind.Chunk;
   out[1] = header.phase === 'reduce-scatter' ? 1 : 2;
   out[2] = dtype === 'f32' ? 1 : 2;
-  out[3] = 0;
-  out.writeUInt32LE(elementCount * bytesPerElement(dtype), 4);
+  out[3] = zeroBlocksBytes === undefined ? 0 : 1;
+  out.writeUInt32LE(zeroBlocksBytes ?? elementCount * bytesPerElement(dtype), 4);
   out.writeUInt32LE(header.step % 2 ** 32, 8);
   out.writeUInt32LE(Math.floor(header.step / 2 ** 32), 12);
   out.writeUInt32LE(header.bucketId, 16);
@@ -157,15 +158,19 @@ export function decodeFrameHeader(bytes: Buffer, maxPayloadBytes: number): Frame
   const dtype: WireDtype | undefined = dtypeCode === 1 ? 'f32' : dtypeCode === 2 ? 'bf16' : undefined;
   if (dtype === undefined) throw new ChunkRejectedError(`malformed chunk: dtype ${dtypeCode} is not F32 or BF16`);
   const elementCount = bytes.readUInt32LE(32);
+  const encodingCode = bytes[3]!;
+  const encoding: ChunkEncoding | undefined = encodingCode === 0 ? 'dense' : encodingCode === 1 && dtype === 'f32' ? 'zero-blocks' : undefined;
+  if (encoding === undefined) throw new ChunkRejectedError(`malformed chunk: encoding ${encodingCode} is not DENSE or ZERO_BLOCKS (f32 only)`);
   if (payloadBytes > maxPayloadBytes) {
     throw new ChunkRejectedError(
       `chunk of ${elementCount} ${dtype} (${payloadBytes} bytes) exceeds this rank's limit of ${maxPayloadBytes} bytes; ` +
         "lower the sender's chunk size or raise the receiver's maxChunkBytes",
     );
   }
-  if (payloadBytes !== elementCount * bytesPerElement(dtype)) {
+  const denseBytes = elementCount * bytesPerElement(dtype);
+  if (encoding === 'dense' ? payloadBytes !== denseBytes : payloadBytes > denseBytes) {
     throw new ChunkRejectedError(
-      `malformed chunk: payload is ${payloadBytes} bytes, expected ${elementCount} ${dtype} = ${elementCount * bytesPerElement(dtype)} bytes`,
+      `malformed chunk: payload is ${payloadBytes} bytes, expected ${encoding === 'dense' ? '' : 'at most '}${elementCount} ${dtype} = ${denseBytes} bytes`,
     );
   }
   const chunk = {
@@ -177,6 +182,7 @@ export function decodeFrameHeader(bytes: Buffer, maxPayloadBytes: number): Frame
     rank: bytes.readUInt32LE(28),
     dtype,
     elementCount,
+    encoding,
   };
   return { kind, payloadBytes, chunk };
 }

@@ -100,12 +100,45 @@ describe('TCP data plane', () => {
     const { endpoints, transports } = await tracked(3);
     const buffers = await reduce(transports, 10_001);
     for (const buffer of buffers) expect(buffer).toEqual(expectedSum(3, 10_001));
-    for (const t of transports) expect(t.framesSent).toEqual({ dataPlane: 2 * 2 * Math.ceil(3334 / 1024), grpc: 0 });
+    for (const t of transports) expect(t.framesSent).toEqual({ dataPlane: 2 * 2 * Math.ceil(3334 / 1024), grpc: 0, zeroBlocks: 0 });
     for (const endpoint of endpoints) {
       expect(endpoint.dataPlanePort).toBeGreaterThan(0);
       // Fails when a Node upgrade moves the private handle the in-place reads rely on.
       expect(endpoint.dataPlaneStats).toEqual({ accepted: 2, readInPlace: 2 });
     }
+  });
+
+  it('sends chunks that are mostly zero blocks (an embedding gradient) as their non-zero blocks, summing exactly', async () => {
+    const { transports } = await tracked(2);
+    const length = 300_000;
+    // Each rank touches a few "rows" of 256 floats, some shared; -0 and NaN travel too.
+    const rowsOf = [[3, 40, 41, 900], [40, 512, 1000]];
+    const inputs = rowsOf.map((rows, rank) => {
+      const values = new Float32Array(length);
+      for (const row of rows) for (let i = 0; i < 256; i++) values[row * 256 + i] = (i % 7) - 3 + rank * 0.5;
+      return values;
+    });
+    inputs[0]![5] = -0; // -0 + -0 = -0: its block is not skipped, or the sum would read +0
+    inputs[1]![5] = -0;
+    inputs[1]![1000 * 256 + 9] = Number.NaN;
+    const buffers = inputs.map((v) => v.slice());
+    await Promise.all(transports.map((t, rank) => ringAllReduce(t, buffers[rank]!, { step: 0, bucketId: 0, timeoutMs: 10_000 })));
+    const expected = Float32Array.from(inputs[0]!, (v, i) => v + inputs[1]![i]!);
+    for (const buffer of buffers) {
+      expect(buffer).toEqual(expected);
+      expect(Buffer.from(buffer.buffer).equals(Buffer.from(buffers[0]!.buffer))).toBe(true); // bitwise, -0 included
+    }
+    expect(Object.is(buffers[1]![5], -0)).toBe(true);
+    for (const t of transports) expect(t.framesSent.zeroBlocks).toBeGreaterThan(0);
+  });
+
+  it('with zeroBlocks: false sends the same chunks dense', async () => {
+    const { transports } = await tracked(2, () => ({ zeroBlocks: false }));
+    const buffers = transports.map(() => new Float32Array(100_000));
+    buffers[0]![7] = 1;
+    await Promise.all(transports.map((t, rank) => ringAllReduce(t, buffers[rank]!, { step: 0, bucketId: 0, timeoutMs: 10_000 })));
+    for (const buffer of buffers) expect(buffer[7]).toBe(1);
+    for (const t of transports) expect(t.framesSent.zeroBlocks).toBe(0);
   });
 
   it("with dataPlane: 'grpc' sends over Collective.Exchange only, and a TCP rank falls back to gRPC towards it", async () => {

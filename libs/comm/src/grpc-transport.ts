@@ -11,6 +11,7 @@ import { raiseServerFlowControlWindow } from './grpc-server-tuning.ts';
 import { Mailbox } from './mailbox.ts';
 import type { Transport } from './transport.ts';
 import { encodeChunkFrame, type ChunkHeader, type WireDtype } from './wire-codec.ts';
+import { encodeZeroBlocks } from './zero-blocks.ts';
 
 /** Frames carry chunks of 256 KiB to 1 MiB (default); the limit adds room for the frame header. */
 export const MIN_CHUNK_BYTES = 256 * 1024;
@@ -58,6 +59,11 @@ export interface GrpcEndpointOptions {
    * data-plane listener (neighbours then send to this rank over gRPC too).
    */
   readonly dataPlane?: 'tcp' | 'grpc';
+  /**
+   * Over the data plane, send f32 chunks that are mostly zero blocks (embedding gradients) as their
+   * non-zero blocks only (zero-blocks.ts; exact). Default true.
+   */
+  readonly zeroBlocks?: boolean;
   readonly logger?: CommLogger;
 }
 
@@ -269,7 +275,7 @@ export class GrpcTransport implements Transport {
   private readonly openLanes: Array<Lane | undefined>;
   private readonly dataLanes: Array<Promise<DataPlaneLane | undefined> | undefined>;
   private offer: Promise<DataPlaneOffer | undefined> | undefined;
-  private readonly sentFrames = { dataPlane: 0, grpc: 0 };
+  private readonly sentFrames = { dataPlane: 0, grpc: 0, zeroBlocks: 0 };
   private isClosed = false;
 
   constructor(
@@ -290,8 +296,8 @@ export class GrpcTransport implements Transport {
     return (this.rank + 1) % this.worldSize;
   }
 
-  /** Frames this rank sent, by path: data-plane connections or gRPC streams. */
-  get framesSent(): { readonly dataPlane: number; readonly grpc: number } {
+  /** Frames this rank sent, by path: data-plane connections or gRPC streams; zeroBlocks: data-plane chunks sent zero-block encoded. */
+  get framesSent(): { readonly dataPlane: number; readonly grpc: number; readonly zeroBlocks: number } {
     return { ...this.sentFrames };
   }
 
@@ -313,6 +319,13 @@ export class GrpcTransport implements Transport {
     const data = await this.dataLane(lane % this.lanes, signal);
     if (data === undefined) return this.sendOverGrpc(encodeChunkFrame(header, values, dtype, isRoundingSource, this.receivedFrameOffset), lane, signal);
     this.sentFrames.dataPlane++;
+    if (dtype === 'f32' && this.endpoint.options.zeroBlocks !== false) {
+      const encoded = encodeZeroBlocks(values);
+      if (encoded !== undefined) {
+        this.sentFrames.zeroBlocks++;
+        return data.write(encodeChunkHeader(header, dtype, values.length, encoded.length), encoded, false, signal);
+      }
+    }
     const head = encodeChunkHeader(header, dtype, values.length);
     if (dtype === 'f32') return data.write(head, Buffer.from(values.buffer, values.byteOffset, values.byteLength), true, signal);
     const payload = Buffer.allocUnsafeSlow(values.length * 2);

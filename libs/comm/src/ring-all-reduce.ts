@@ -4,6 +4,7 @@ import { addBf16IntoF32, bf16ToF32 } from './bf16.ts';
 import { ChunkRejectedError, CollectiveTimeoutError, CommError } from './errors.ts';
 import type { ChunkKey } from './mailbox.ts';
 import type { Transport } from './transport.ts';
+import { applyZeroBlocks } from './zero-blocks.ts';
 import { bytesPerElement, encodeChunkFrame, encodeStallNoticeFrame, type DecodedChunk, type RingPhase, type WireDtype } from './wire-codec.ts';
 
 /** 1 MiB: large enough that per-frame costs vanish, small enough to pipeline rounds. */
@@ -84,6 +85,7 @@ function apply(chunk: DecodedChunk, target: Float32Array, isSum: boolean, key: C
     );
   }
   const { payload } = chunk;
+  if (chunk.encoding === 'zero-blocks') return applyZeroBlocks(payload, target, isSum);
   if (chunk.dtype === 'f32') {
     const source =
       payload.byteOffset % 4 === 0 ? new Float32Array(payload.buffer, payload.byteOffset, chunk.elementCount) : new Float32Array(copyOf(payload));

@@ -24,8 +24,13 @@ export interface ChunkHeader {
   readonly rank: number;
 }
 
+/** How a chunk's payload holds its values: all of them, or only its non-zero blocks (zero-blocks.ts, data plane, f32). */
+export type ChunkEncoding = 'dense' | 'zero-blocks';
+
 export interface DecodedChunk extends ChunkHeader {
   readonly kind: 'chunk';
+  /** Default 'dense'. */
+  readonly encoding?: ChunkEncoding;
   readonly dtype: WireDtype;
   readonly elementCount: number;
   /** View into the received frame (no copy). */

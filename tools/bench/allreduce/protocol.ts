@@ -3,7 +3,15 @@ import type { WireDtype } from '@tunefleet/comm';
 
 export type ToRank =
   | { readonly kind: 'join'; readonly rank: number; readonly worldSize: number; readonly rightAddress: string }
-  | { readonly kind: 'run'; readonly bytes: number; readonly iterations: number; readonly dtype: WireDtype; readonly chunkBytes: number }
+  | {
+      readonly kind: 'run';
+      readonly bytes: number;
+      readonly iterations: number;
+      readonly dtype: WireDtype;
+      readonly chunkBytes: number;
+      /** Fraction of the buffer set to +0 (two runs either side of the middle), as in an embedding gradient. */
+      readonly zeroFraction: number;
+    }
   | { readonly kind: 'exit' };
 
 export type FromRank =

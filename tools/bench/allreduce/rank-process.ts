@@ -34,6 +34,11 @@ async function handle(message: ToRank): Promise<void> {
     let isCorrect = true;
     for (let i = 0; i < message.iterations; i++) {
       buffer.fill(t.rank + 1);
+      // Zeros either side of the middle, leaving the elements the check below reads.
+      const half = Math.floor((buffer.length * message.zeroFraction) / 2);
+      const middle = buffer.length >> 1;
+      buffer.fill(0, Math.max(1, middle - half), middle);
+      buffer.fill(0, middle + 1, Math.min(buffer.length - 1, middle + 1 + half));
       const started = performance.now();
       await ringAllReduce(t, buffer, {
         step: step++,
