@@ -2,8 +2,9 @@
 // tokenizer, and SST-2-shaped train/dev TSV files over a ~100-word vocabulary.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createModel, parseBertConfig } from '@tunefleet/model';
+import { createModel } from '@tunefleet/model';
 import { BertTokenizer } from '@tunefleet/tokenizer';
+import { tinyBertConfig } from './support.ts';
 
 const SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const GOOD = ['good', 'great', 'fine', 'lovely', 'superb', 'funny', 'warm', 'bright', 'clever', 'moving', 'charming', 'smart'];
@@ -41,19 +42,7 @@ export async function writeJobFolder(root: string, trainRows = 37): Promise<JobF
   const vocabFile = join(root, 'vocab.txt');
   await writeFile(vocabFile, `${[...SPECIAL, ...GOOD, ...BAD, ...FILLER].join('\n')}\n`);
   const tokenizer = await BertTokenizer.fromVocabFile(vocabFile, { doLowerCase: true });
-  const config = parseBertConfig(
-    {
-      vocab_size: tokenizer.vocabSize,
-      hidden_size: 32,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      intermediate_size: 37,
-      max_position_embeddings: 32,
-      hidden_dropout_prob: 0,
-      attention_probs_dropout_prob: 0,
-    },
-    '<job folder>',
-  );
+  const config = tinyBertConfig(tokenizer.vocabSize);
   const model = createModel(config, 'sequence-classification', { seed: 1 });
   await model.save(modelDir);
   model.dispose();

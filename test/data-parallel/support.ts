@@ -5,24 +5,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@tunefleet/compute';
 import { EncodedDataset } from '@tunefleet/data';
-import { createModel, parseBertConfig, type BertModel } from '@tunefleet/model';
+import { createModel, parseBertConfig, type BertConfig, type BertModel } from '@tunefleet/model';
 import { parseTrainingArguments, type TrainingArguments, type TrainingArgumentsInput } from '@tunefleet/trainer';
 
-/** hidden 32, 2 layers, 4 heads, vocab 100; dropout off so ranks and runs are comparable. */
-export const TINY_BERT = parseBertConfig(
-  {
-    vocab_size: 100,
-    hidden_size: 32,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    intermediate_size: 37,
-    max_position_embeddings: 32,
-    hidden_dropout_prob: 0,
-    attention_probs_dropout_prob: 0,
-    id2label: { 0: 'neg', 1: 'pos' },
-  },
-  '<data-parallel test>',
-);
+/** hidden 32, 2 layers, 4 heads; dropout off so ranks and runs are comparable. */
+export function tinyBertConfig(vocabSize: number, extra: Record<string, unknown> = {}): BertConfig {
+  return parseBertConfig(
+    {
+      vocab_size: vocabSize,
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 37,
+      max_position_embeddings: 32,
+      hidden_dropout_prob: 0,
+      attention_probs_dropout_prob: 0,
+      ...extra,
+    },
+    '<data-parallel test>',
+  );
+}
+
+export const TINY_BERT = tinyBertConfig(100, { id2label: { 0: 'neg', 1: 'pos' } });
 
 export async function useCpu(): Promise<void> {
   await initBackend({ backend: 'cpu' });
