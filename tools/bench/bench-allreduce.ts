@@ -6,8 +6,8 @@
 //        [--lanes 2] [--chunk-kb 1024] [--iterations 20] [--data-plane tcp,grpc] [--add native|js] [--zero-fraction 0]
 // --zero-fraction F: that fraction of every buffer is +0 (in two runs), as most of an embedding
 // table's gradient is; the data plane then sends those blocks as a bitmask (zero-blocks.ts).
-// --add: the f32 reduction, native-kernels' vectorised addInto (as workers use, when the addon is
-// built) or the JS loop.
+// --add native|js: the f32 reduction and the zero-block scan in native-kernels' addon (as workers
+// use them, when the addon is built) or the JS loops.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';

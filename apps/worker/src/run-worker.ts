@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { status } from '@grpc/grpc-js';
-import { GrpcCollectiveEndpoint, type GrpcTlsOptions } from '@tunefleet/comm';
+import { GrpcCollectiveEndpoint, type GrpcTlsOptions, type NonzeroBlockScan } from '@tunefleet/comm';
 import { initBackend, type BackendChoice } from '@tunefleet/compute';
-import { adamwUpdate, nativeAddInto } from '@tunefleet/native-kernels';
+import { adamwUpdate, nativeAddInto, nativeNonzeroBlocks } from '@tunefleet/native-kernels';
 import type { Assignment, JobProgress } from '@tunefleet/proto';
 import { connectCoordinator, type CoordinatorLink, type WorkerTlsFiles } from './coordinator-link.ts';
 import { runJob } from './run-job.ts';
@@ -70,6 +70,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
       port: 0,
       ...(options.tls ? { tls: collectiveTls(options.tls) } : {}),
       logger: { warn: (message) => log(`collective: ${message}`) },
+      ...withNativeScan(),
     });
     const collectiveAddress = advertisedAddress(endpoint.address, options);
     link = connectCoordinator(options.coordinator, options.token, options.tls);
@@ -195,6 +196,12 @@ class Heartbeat {
     const delay = this.waiter !== undefined ? Math.min(this.intervalMs, ASSIGNMENT_POLL_MS) : this.intervalMs;
     if (!this.isClosed) this.timer = setTimeout(() => void this.beat(), delay);
   }
+}
+
+/** The addon's zero-block scan for the data plane, when the addon is built. */
+function withNativeScan(): { nonzeroBlocks?: NonzeroBlockScan } {
+  const nonzeroBlocks = nativeNonzeroBlocks();
+  return nonzeroBlocks ? { nonzeroBlocks } : {};
 }
 
 async function retryWhileUnreachable<T>(call: () => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {

@@ -11,7 +11,7 @@ import { raiseServerFlowControlWindow } from './grpc-server-tuning.ts';
 import { Mailbox } from './mailbox.ts';
 import type { Transport } from './transport.ts';
 import { encodeChunkFrame, type ChunkHeader, type WireDtype } from './wire-codec.ts';
-import { encodeZeroBlocks } from './zero-blocks.ts';
+import { encodeZeroBlocks, ZERO_BLOCK_FLOATS, type NonzeroBlockScan } from './zero-blocks.ts';
 
 /** Frames carry chunks of 256 KiB to 1 MiB (default); the limit adds room for the frame header. */
 export const MIN_CHUNK_BYTES = 256 * 1024;
@@ -64,6 +64,8 @@ export interface GrpcEndpointOptions {
    * non-zero blocks only (zero-blocks.ts; exact). Default true.
    */
   readonly zeroBlocks?: boolean;
+  /** The zero-block scan (native-kernels' `nativeNonzeroBlocks()` when built); default the JS one. */
+  readonly nonzeroBlocks?: NonzeroBlockScan;
   readonly logger?: CommLogger;
 }
 
@@ -320,7 +322,7 @@ export class GrpcTransport implements Transport {
     if (data === undefined) return this.sendOverGrpc(encodeChunkFrame(header, values, dtype, isRoundingSource, this.receivedFrameOffset), lane, signal);
     this.sentFrames.dataPlane++;
     if (dtype === 'f32' && this.endpoint.options.zeroBlocks !== false) {
-      const encoded = encodeZeroBlocks(values);
+      const encoded = encodeZeroBlocks(values, ZERO_BLOCK_FLOATS, this.endpoint.options.nonzeroBlocks);
       if (encoded !== undefined) {
         this.sentFrames.zeroBlocks++;
         return data.write(encodeChunkHeader(header, dtype, values.length, encoded.length), encoded, false, signal);

@@ -12,5 +12,6 @@ export { GrpcCollectiveEndpoint, GrpcTransport, MIN_CHUNK_BYTES, MAX_CHUNK_BYTES
 export type { GrpcEndpointOptions, GrpcTlsOptions, RingAssignment, CommLogger } from './grpc-transport.ts';
 export { ringAllReduce, DEFAULT_CHUNK_BYTES } from './ring-all-reduce.ts';
 export type { AddInto, AllReduceOptions } from './ring-all-reduce.ts';
+export { ZERO_BLOCK_FLOATS, scanNonzeroBlocks, type NonzeroBlockScan } from './zero-blocks.ts';
 export { RingAllReducer } from './ring-all-reducer.ts';
 export type { RingAllReducerOptions, AllReduceTotals } from './ring-all-reducer.ts';

@@ -17,31 +17,43 @@ const HEAD_BYTES = 8;
 const maskBytesFor = (blocks: number): number => Math.ceil(Math.ceil(blocks / 8) / 4) * 4;
 
 /**
- * The chunk's zero-block encoding, or undefined when too few blocks are zero to pay for the copy
- * (the dense chunk then goes out with no copy at all). Scans block by block and stops at the first
- * non-zero word of each block, so dense data costs one read per block.
+ * Marks the blocks of `blockFloats` floats of `values` that hold a word other than +0.0: zeroes
+ * `mask`, sets bit b (byte b >> 3, bit b & 7) for each, returns how many. native-kernels'
+ * `nativeNonzeroBlocks()` is one; the default is `scanNonzeroBlocks`.
  */
-export function encodeZeroBlocks(values: Float32Array, blockFloats = ZERO_BLOCK_FLOATS): Buffer | undefined {
+export type NonzeroBlockScan = (values: Float32Array, blockFloats: number, mask: Uint8Array) => number;
+
+/** The JS scan: stops at the first non-zero word of each block, so dense data costs one read per block. */
+export function scanNonzeroBlocks(values: Float32Array, blockFloats: number, mask: Uint8Array): number {
   const n = values.length;
-  if (n < 2 * blockFloats) return undefined;
-  const blocks = Math.ceil(n / blockFloats);
   const words = new Int32Array(values.buffer, values.byteOffset, n);
-  const mask = new Uint8Array(maskBytesFor(blocks));
-  const denseBytes = n * 4;
-  const budget = denseBytes * WORTH_IT - HEAD_BYTES - mask.length;
-  let sentFloats = 0;
-  let sentBlocks = 0;
-  for (let b = 0; b < blocks; b++) {
-    const start = b * blockFloats;
+  mask.fill(0);
+  let count = 0;
+  for (let b = 0, start = 0; start < n; b++, start += blockFloats) {
     const end = Math.min(n, start + blockFloats);
     let i = start;
     while (i < end && words[i] === 0) i++;
     if (i === end) continue;
     mask[b >> 3]! |= 1 << (b & 7);
-    sentBlocks++;
-    sentFloats += end - start;
-    if (sentFloats * 4 > budget) return undefined;
+    count++;
   }
+  return count;
+}
+
+/**
+ * The chunk's zero-block encoding, or undefined when too few blocks are zero to pay for the copy
+ * (the dense chunk then goes out with no copy at all).
+ */
+export function encodeZeroBlocks(values: Float32Array, blockFloats = ZERO_BLOCK_FLOATS, scan: NonzeroBlockScan = scanNonzeroBlocks): Buffer | undefined {
+  const n = values.length;
+  if (n < 2 * blockFloats) return undefined;
+  const blocks = Math.ceil(n / blockFloats);
+  const mask = new Uint8Array(maskBytesFor(blocks));
+  const sentBlocks = scan(values, blockFloats, mask);
+  const last = blocks - 1;
+  const isLastSent = (mask[last >> 3]! & (1 << (last & 7))) !== 0;
+  const sentFloats = sentBlocks * blockFloats - (isLastSent ? blocks * blockFloats - n : 0);
+  if (HEAD_BYTES + mask.length + sentFloats * 4 > n * 4 * WORTH_IT) return undefined;
   const payload = Buffer.allocUnsafeSlow(HEAD_BYTES + mask.length + sentFloats * 4);
   payload.writeUInt32LE(blockFloats, 0);
   payload.writeUInt32LE(sentBlocks, 4);

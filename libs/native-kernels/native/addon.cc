@@ -3,6 +3,7 @@
 // call throws a RangeError instead of reading out of bounds.
 #include <napi.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -321,6 +322,21 @@ Napi::Value AddInto(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+View<uint8_t> u8(const Napi::CallbackInfo& info, size_t i, const char* what);
+
+// nonzeroBlocks(values, blockFloats, mask): count of blocks with a non-+0 word; mask bits set for them.
+Napi::Value NonzeroBlocks(const Napi::CallbackInfo& info) {
+  auto values = f32(info, 0, "values");
+  const int64_t blockFloats = num(info, 1);
+  auto mask = u8(info, 2, "mask");
+  need(info, blockFloats >= 1, "nonzeroBlocks: blockFloats must be >= 1");
+  const int64_t blocks = (values.length + blockFloats - 1) / blockFloats;
+  need(info, mask.length * 8 >= blocks, "nonzeroBlocks: mask of " + std::to_string(mask.length) + " bytes cannot hold " +
+                                            std::to_string(blocks) + " blocks");
+  std::fill(mask.data, mask.data + mask.length, 0);
+  return Napi::Number::New(info.Env(), static_cast<double>(tunefleet::nonzeroBlocks(values.data, values.length, blockFloats, mask.data)));
+}
+
 View<uint8_t> u8(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info[i].IsNull() || info[i].IsUndefined()) return {nullptr, 0};
   if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
@@ -439,6 +455,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("addInto", Napi::Function::New(env, AddInto));
+  exports.Set("nonzeroBlocks", Napi::Function::New(env, NonzeroBlocks));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
   exports.Set("unary", Napi::Function::New(env, Unary));

@@ -67,6 +67,21 @@ void addN(const float* const* inputs, int count, float* out, int64_t size) {
   });
 }
 
+int64_t nonzeroBlocks(const float* values, int64_t size, int64_t blockFloats, uint8_t* mask) {
+  const uint32_t* words = reinterpret_cast<const uint32_t*>(values);
+  int64_t count = 0;
+  for (int64_t b = 0, start = 0; start < size; b++, start += blockFloats) {
+    const int64_t end = std::min(size, start + blockFloats);
+    uint32_t any = 0;
+    for (int64_t i = start; i < end; i++) any |= words[i];
+    if (any != 0) {
+      mask[b >> 3] |= static_cast<uint8_t>(1u << (b & 7));
+      count++;
+    }
+  }
+  return count;
+}
+
 void addInto(float* target, const float* source, int64_t size) {
   pool().parallelFor(size, 1 << 16, [&](int64_t i0, int64_t i1) {
     float* __restrict t = target;

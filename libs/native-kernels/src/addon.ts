@@ -74,6 +74,8 @@ export interface NativeAddon {
   addN(inputs: Float32Array[], out: Float32Array): void;
   /** target += source (same length, no overlap); threaded over the addon's threads. */
   addInto(target: Float32Array, source: Float32Array): void;
+  /** Zeroes `mask`, sets bit b for each block of `blockFloats` floats with a non-+0 word; returns their count. */
+  nonzeroBlocks(values: Float32Array, blockFloats: number, mask: Uint8Array): number;
   unary(op: number, x: Float32Array, out: Float32Array): void;
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, outer: number, dimSize: number, inner: number): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;

@@ -76,6 +76,18 @@ export function nativeAddInto(): ((target: Float32Array, source: Float32Array) =
   return (target, source) => addon.addInto(target, source);
 }
 
+/**
+ * The zero-block scan of the ring's data plane in the addon: zeroes `mask`, sets bit b (byte b >> 3,
+ * bit b & 7) for every block of `blockFloats` floats that holds a word other than +0.0, returns how
+ * many; `undefined` when the addon is not built (libs/comm then scans in JS).
+ */
+export function nativeNonzeroBlocks(): ((values: Float32Array, blockFloats: number, mask: Uint8Array) => number) | undefined {
+  const loaded = loadAddon();
+  if (!loaded.ok) return undefined;
+  const { addon } = loaded;
+  return (values, blockFloats, mask) => addon.nonzeroBlocks(values, blockFloats, mask);
+}
+
 /** What the addon is and does, for logs and benchmarks; `undefined` when it is not built. */
 export function nativeBackendInfo(): { addonPath: string; blas: string; threads: number; kernels: string[] } | undefined {
   const loaded = loadAddon();

@@ -1,7 +1,7 @@
 // One rank of the all-reduce benchmark: a GrpcCollectiveEndpoint in its own process.
 // argv: lanes, maxChunkBytes, dataPlane ('tcp' | 'grpc').
 import { GrpcCollectiveEndpoint, ringAllReduce, type Transport } from '@tunefleet/comm';
-import { nativeAddInto } from '@tunefleet/native-kernels';
+import { nativeAddInto, nativeNonzeroBlocks } from '@tunefleet/native-kernels';
 import { BENCH_TOKEN, type FromRank, type ToRank } from './protocol.ts';
 
 const lanes = Number(process.argv[2] ?? '2');
@@ -13,7 +13,8 @@ const reply = (message: FromRank): void => {
   process.send!(message);
 };
 
-const endpoint = await GrpcCollectiveEndpoint.listen({ token: BENCH_TOKEN, lanes, maxChunkBytes, dataPlane });
+const nonzeroBlocks = process.argv[5] === 'js' ? undefined : nativeNonzeroBlocks();
+const endpoint = await GrpcCollectiveEndpoint.listen({ token: BENCH_TOKEN, lanes, maxChunkBytes, dataPlane, ...(nonzeroBlocks ? { nonzeroBlocks } : {}) });
 let transport: Transport | undefined;
 let step = 0;
 reply({ kind: 'listening', address: endpoint.address });
