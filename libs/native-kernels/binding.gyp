@@ -11,7 +11,8 @@
         "native/layout.cc",
         "native/unary.cc",
         "native/attention.cc",
-        "native/dropout.cc"
+        "native/dropout.cc",
+        "native/shared-memory.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -83,4 +83,28 @@ describe('data-parallel sharding', () => {
     }
     expect(perEpoch(2, 0)).not.toEqual(perEpoch(2, 1)); // reshuffled by (seed, epoch)
   });
+
+  it('with group_by_length, 2 ranks still train on every sample exactly once, in similar-length global batches', async () => {
+    const size = 60; // mega-batches of 60 / (4 x 4) = 3 global batches of 4
+    const dataset = syntheticDataset(size);
+    const outputDir = await tempDir();
+    const perRank: number[][][] = [[], []];
+    const ranks = InMemoryTransport.createRing({ worldSize: 2 }).map((transport) => {
+      const model = recordingModel(perRank[transport.rank]!);
+      const trainer = new Trainer({
+        model,
+        args: trainingArgs({ output_dir: outputDir, per_device_train_batch_size: 2, num_train_epochs: 1, group_by_length: true }),
+        trainDataset: new TracedSource(new ShardedBatchSource(dataset, { rank: transport.rank, worldSize: 2 })),
+        gradientSync: new RingGradientSync(transport, { timeoutMs: 20_000 }),
+      });
+      return { model, trainer };
+    });
+    await Promise.all(ranks.map((r) => r.trainer.train()));
+    for (const { model } of ranks) model.dispose();
+    expect([...perRank[0]!.flat(), ...perRank[1]!.flat()].sort((a, b) => a - b)).toEqual(Array.from({ length: size }, (_, i) => i));
+    // Each step's global batch is what one process with batch 4 reads: grouped, so its two halves' longest rows are close.
+    const longest = (ids: number[]): number => Math.max(...ids.map((id) => dataset.length(id)));
+    const gaps = perRank[0]!.map((ids, step) => Math.abs(longest(ids) - longest(perRank[1]![step]!)));
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2);
+  });
 });

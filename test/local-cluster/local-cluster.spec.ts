@@ -1,17 +1,19 @@
 // `tunefleet train --workers N`: an embedded coordinator and N `tunefleet worker` OS processes.
 // Real processes on 127.0.0.1:0; every CLI and worker process is killed in afterEach whatever happens.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readSafetensors } from '@tunefleet/model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJobFolder, type JobFolder } from '../data-parallel/job-folder.ts';
 import { removeTempDirs, tempDir, useCpu } from '../data-parallel/support.ts';
+import { allowedCores } from '../../apps/cli/src/cluster/worker-processes.ts';
 import { isAlive, waitUntil } from './processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'apps/cli/bin/tunefleet.mjs');
-const WORKER_PID = /started worker (\d+) of (\d+) \(pid (\d+)\)/;
+const WORKER_PID = /started worker (\d+) of (\d+) \(pid (\d+)[,)]/;
 
 interface CliRun {
   readonly child: ChildProcess;
@@ -182,5 +184,25 @@ describe('tunefleet train --workers N', () => {
     await run.exited;
     await waitUntil(() => pids.every((pid) => !isAlive(pid)), 20_000);
     expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  it('--bind-cores runs each worker on its own cores (as the kernel reports them) while it trains', async () => {
+    const cores = allowedCores();
+    const run = tunefleet(['train', '--config', config, '--output-dir', join(root, 'bound'), '--num-train-epochs', '200', '--workers', '2', '--threads', '1', '--bind-cores']);
+    if (cores.length < 2) {
+      // A one-core machine cannot give two workers a core each: refused before anything starts.
+      expect((await run.exited).code).not.toBe(0);
+      expect(run.stderr).toMatch(/2 workers x 1 cores \(--threads\) need 2 cores; this process may use 1/);
+      return;
+    }
+    await waitUntil(() => events(run).some((e) => e.event === 'train_begin'), 60_000);
+    const pids = run.workerPids();
+    expect(pids).toHaveLength(2);
+    const affinity = (pid: number) => /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    expect(pids.map(affinity)).toEqual([String(cores[0]), String(cores[1])]);
+    expect(run.stdout).toContain(`started worker 0 of 2 (pid ${pids[0]}, cores ${cores[0]})`);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(143);
+    await expectNoWorkerLeft(run, 2);
   });
 });

@@ -3,7 +3,7 @@
 // run. Figures as nccl-tests reports them:
 //   algbw = bytes / time,  busbw = algbw * 2(N-1)/N  (comparable with the link's bandwidth).
 // Usage: npx tsx tools/bench/bench-allreduce.ts [--ranks 2,4] [--sizes-mb 4,40,400] [--dtype f32|bf16]
-//        [--lanes 2] [--chunk-kb 1024] [--iterations 20] [--data-plane tcp,grpc] [--add native|js] [--zero-fraction 0]
+//        [--lanes 2] [--chunk-kb 1024] [--iterations 20] [--data-plane tcp,grpc,shm] [--add native|js] [--zero-fraction 0]
 // --zero-fraction F: that fraction of every buffer is +0 (in two runs), as most of an embedding
 // table's gradient is; the data plane then sends those blocks as a bitmask (zero-blocks.ts).
 // --add native|js: the f32 reduction and the zero-block scan in native-kernels' addon (as workers
@@ -35,7 +35,8 @@ const MB = 1_000_000;
 const rankCounts = args.ranks.split(',').map(Number);
 const sizesMb = args['sizes-mb'].split(',').map(Number);
 const dtype = args.dtype as WireDtype;
-const dataPlanes = args['data-plane'].split(',') as Array<'tcp' | 'grpc'>;
+const dataPlanes = args['data-plane'].split(',') as Array<'tcp' | 'grpc' | 'shm'>;
+for (const plane of dataPlanes) if (!['tcp', 'grpc', 'shm'].includes(plane)) throw new Error(`--data-plane takes tcp, grpc and shm, got "${plane}"`);
 const chunkBytes = Number(args['chunk-kb']) * 1024;
 const zeroFraction = Number(args['zero-fraction']);
 if (!(zeroFraction >= 0 && zeroFraction < 1)) throw new Error(`--zero-fraction must be in [0, 1), got ${args['zero-fraction']}`);
@@ -79,7 +80,7 @@ interface Rank {
   send(message: ToRank): void;
 }
 
-function startRank(dataPlane: 'tcp' | 'grpc'): Rank {
+function startRank(dataPlane: 'tcp' | 'grpc' | 'shm'): Rank {
   const processHandle = child('./allreduce/rank-process.ts', [args.lanes, String(chunkBytes), dataPlane, args.add]);
   const inbox: FromRank[] = [];
   const waiting: Array<(m: FromRank) => void> = [];
@@ -99,7 +100,7 @@ function startRank(dataPlane: 'tcp' | 'grpc'): Rank {
   };
 }
 
-async function benchRing(worldSize: number, dataPlane: 'tcp' | 'grpc'): Promise<Array<{ bytes: number; millis: number }>> {
+async function benchRing(worldSize: number, dataPlane: 'tcp' | 'grpc' | 'shm'): Promise<Array<{ bytes: number; millis: number }>> {
   const ranks = Array.from({ length: worldSize }, () => startRank(dataPlane));
   const addresses = await Promise.all(ranks.map(async (r) => ((await r.next()) as Extract<FromRank, { kind: 'listening' }>).address));
   ranks.forEach((r, rank) => r.send({ kind: 'join', rank, worldSize, rightAddress: addresses[(rank + 1) % worldSize]! }));

@@ -8,10 +8,15 @@
 //   efficiency = sps(W) / (W x sps(1)).
 // A plain single-process `tunefleet train` (same thread count) is measured first, for reference.
 // Usage: npm run bench:scaling -- [--workers 1,2] [--steps 30] [--batch 16] [--seq 64] [--backend auto] [--runs 1]
-//        [--gradient-dtype f32|bf16] [--data short|long]
+//        [--no-bind-cores]
+// Workers run with `train --bind-cores` (each on its own core, the single process on core 0) unless
+// --no-bind-cores: unbound, a lone worker's V8 helper threads (GC) use the idle second core.
+//        [--gradient-dtype f32|bf16] [--data short|long|sst2] [--group-by-length]
 // --data short (default): 200 SST-2 sentences, batches padded to their longest sentence, so the
 // ranks' steps differ in length; long: the same 200 labels with six consecutive sentences per row
-// (written to the work folder at start), so every batch fills --seq and the ranks' steps match.
+// (written to the work folder at start), so every batch fills --seq and the ranks' steps match;
+// sst2: the demo's 6,920 SST-2 sentences (examples/sst2/train.tsv), where --group-by-length (HF's
+// group_by_length) gives both ranks batches of similar length.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,12 +34,18 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '1' },
     'gradient-dtype': { type: 'string', default: 'f32' },
     data: { type: 'string', default: 'short' },
+    'group-by-length': { type: 'boolean', default: false },
+    // Each worker on its own core (train --bind-cores), as the issue's "each worker gets one core".
+    'bind-cores': { type: 'boolean', default: true },
+    'no-bind-cores': { type: 'boolean', default: false },
   },
 });
+const isBound = args['bind-cores'] && !args['no-bind-cores'];
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'apps/cli/bin/tunefleet.mjs');
 const SST2_200 = join(ROOT, 'libs/data/fixtures/sst2-train-200.tsv');
-if (args.data !== 'short' && args.data !== 'long') throw new Error(`--data must be short or long, got "${args.data}"`);
+const SST2_TRAIN = join(ROOT, 'examples/sst2/train.tsv');
+if (!['short', 'long', 'sst2'].includes(args.data)) throw new Error(`--data must be short, long or sst2, got "${args.data}"`);
 
 /** The long variant of the 200 sentences: row i = sentences i..i+5 (wrapping), label of sentence i. */
 async function writeLongData(file: string): Promise<void> {
@@ -49,8 +60,10 @@ function median(xs: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-async function tunefleet(argv: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [BIN, ...argv], { cwd: ROOT, maxBuffer: 64 << 20 });
+/** `onCore`: run it under `taskset -c onCore` (the single-process reference, when workers are bound). */
+async function tunefleet(argv: string[], onCore?: number): Promise<{ stdout: string; stderr: string }> {
+  const [command, commandArgs] = onCore === undefined ? [process.execPath, [BIN, ...argv]] : ['taskset', ['-c', String(onCore), process.execPath, BIN, ...argv]];
+  return run(command, commandArgs, { cwd: ROOT, maxBuffer: 64 << 20 });
 }
 
 interface Measurement {
@@ -67,11 +80,12 @@ async function measure(work: string, modelDir: string, trainFile: string, worker
   const outputDir = join(work, `out-${workers}-${index}`);
   const started = performance.now();
   const { stderr, stdout } = await tunefleet([
-    'train', ...(workers > 0 ? ['--workers', String(workers), '--gradient-dtype', args['gradient-dtype']] : []), '--threads', '1', '--backend', args.backend,
+    'train', ...(workers > 0 ? ['--workers', String(workers), '--gradient-dtype', args['gradient-dtype'], ...(isBound ? ['--bind-cores'] : [])] : []),
+    '--threads', '1', '--backend', args.backend,
     '--model', modelDir, '--train-file', trainFile, '--output-dir', outputDir,
     '--max-seq-length', args.seq, '--per-device-train-batch-size', args.batch, '--max-steps', args.steps,
-    '--save-strategy', 'no', '--logging-steps', '1000', '--disable-tqdm',
-  ]);
+    '--save-strategy', 'no', '--logging-steps', '1000', '--disable-tqdm', ...(args['group-by-length'] ? ['--group-by-length'] : []),
+  ], workers === 0 && isBound ? 0 : undefined);
   const wallSeconds = (performance.now() - started) / 1000;
   const results = JSON.parse(await readFile(join(outputDir, 'train_results.json'), 'utf8'));
   const backend = /, (\w+) backend\)/.exec(stdout + stderr)?.[1] ?? /backend: (\w+) \(/.exec(stdout + stderr)?.[1] ?? '?';
@@ -87,12 +101,12 @@ async function main(): Promise<void> {
   try {
     const modelDir = join(work, 'mini');
     await tunefleet(['init-model', '--preset', 'mini', '--vocab', join(ROOT, 'examples/vocab.txt'), '--num-labels', '2', '--output', modelDir]);
-    const trainFile = args.data === 'long' ? join(work, 'sst2-long-200.tsv') : SST2_200;
+    const trainFile = args.data === 'long' ? join(work, 'sst2-long-200.tsv') : args.data === 'sst2' ? SST2_TRAIN : SST2_200;
     if (args.data === 'long') await writeLongData(trainFile);
     const counts = [0, ...args.workers.split(',').map(Number)];
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     console.log(`mini (4 layers x 256), per-device batch ${args.batch}, max_seq_length ${args.seq}, ${args.steps} steps, 1 thread per worker`);
-    console.log(`data: ${args.data} (${trainFile}); gradients on the wire: ${args['gradient-dtype']}`);
+    console.log(`data: ${args.data} (${trainFile})${args['group-by-length'] ? ', group_by_length' : ''}; gradients on the wire: ${args['gradient-dtype']}; workers ${isBound ? 'bound to one core each (--bind-cores)' : 'not bound to cores (--no-bind-cores)'}`);
     console.log(`machine: ${os.cpus().length} vCPU ${cpu}, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at start`);
     const rows: { workers: number; sps: number; stepsPerSecond: number; wall: number; backend: string; allReduce: number }[] = [];
     for (const workers of counts) {

@@ -57,7 +57,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-seq-length <n>', 'truncate/pad to at most this many tokens', (v) => Number(v))
     .option('--skip-bad-rows [bool]', 'skip and count bad rows instead of stopping', (v) => v !== 'false')
     .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS))
-    .addOption(new Option('--gradient-dtype <dtype>', 'with --workers: gradients on the wire as f32 (exact) or bf16 (half the bytes)').choices(['f32', 'bf16']));
+    .addOption(new Option('--gradient-dtype <dtype>', 'with --workers: gradients on the wire as f32 (exact) or bf16 (half the bytes)').choices(['f32', 'bf16']))
+    .option('--bind-cores', 'with --workers: pin each worker to its own CPU cores (--threads of them, default cores / workers), as mpirun --bind-to core');
   addBackendOptions(train);
   for (const option of optionsFromShape(TrainingArgumentsSchema.shape, RUN_ARGUMENT_KEYS)) train.addOption(option);
   train.action(async (options) => {

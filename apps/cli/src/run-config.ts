@@ -23,6 +23,8 @@ export const RunArgumentsSchema = z
     threads: z.number().int().positive().optional(),
     // With --workers: the all-reduce's wire dtype. bf16 halves the bytes at ~3 significant digits.
     gradient_dtype: z.enum(['f32', 'bf16']).default('f32'),
+    // With --workers: pin each worker process to its own CPU cores (as mpirun --bind-to core).
+    bind_cores: z.boolean().default(false),
   })
   .strict();
 export type RunArguments = z.infer<typeof RunArgumentsSchema>;

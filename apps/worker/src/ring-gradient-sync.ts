@@ -35,6 +35,10 @@ export class RingGradientSync implements GradientSync {
     return this.reducer.stats;
   }
 
+  allocateBuffer(length: number): Float32Array {
+    return this.reducer.allocate(length);
+  }
+
   async allReduce(buffer: Float32Array): Promise<void> {
     await this.reducer.allReduce(buffer);
   }

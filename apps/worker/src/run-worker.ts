@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { cpus, hostname, totalmem } from 'node:os';
+import { availableParallelism, hostname, totalmem } from 'node:os';
 import { status } from '@grpc/grpc-js';
-import { GrpcCollectiveEndpoint, type GrpcTlsOptions, type NonzeroBlockScan } from '@tunefleet/comm';
+import { GrpcCollectiveEndpoint, type GrpcTlsOptions, type NonzeroBlockScan, type SharedMemory } from '@tunefleet/comm';
 import { initBackend, type BackendChoice } from '@tunefleet/compute';
-import { adamwUpdate, nativeAddInto, nativeNonzeroBlocks } from '@tunefleet/native-kernels';
+import { adamwUpdate, nativeAddInto, nativeNonzeroBlocks, nativeSharedMemory } from '@tunefleet/native-kernels';
 import type { Assignment, JobProgress } from '@tunefleet/proto';
 import { connectCoordinator, type CoordinatorLink, type WorkerTlsFiles } from './coordinator-link.ts';
 import { runJob } from './run-job.ts';
@@ -71,11 +71,12 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
       ...(options.tls ? { tls: collectiveTls(options.tls) } : {}),
       logger: { warn: (message) => log(`collective: ${message}`) },
       ...withNativeScan(),
+      ...withSharedMemory(),
     });
     const collectiveAddress = advertisedAddress(endpoint.address, options);
     link = connectCoordinator(options.coordinator, options.token, options.tls);
     const register = () =>
-      link!.register({ workerId, collectiveAddress, cpuCount: cpus().length, memoryBytes: totalmem(), backend: backend.name });
+      link!.register({ workerId, collectiveAddress, cpuCount: availableParallelism(), memoryBytes: totalmem(), backend: backend.name });
     const { heartbeatIntervalMs } = await retryWhileUnreachable(register, options.connectTimeoutMs ?? 60_000, options.signal);
     log(`registered as ${workerId} with ${options.coordinator} (collective ${collectiveAddress}, ${backend.name} backend)`);
     heartbeat = new Heartbeat(link, workerId, heartbeatIntervalMs, register, log);
@@ -202,6 +203,16 @@ class Heartbeat {
 function withNativeScan(): { nonzeroBlocks?: NonzeroBlockScan } {
   const nonzeroBlocks = nativeNonzeroBlocks();
   return nonzeroBlocks ? { nonzeroBlocks } : {};
+}
+
+/**
+ * Shared memory for same-machine neighbours (the addon's memfd regions), unless
+ * TUNEFLEET_SHARED_MEMORY=0; neighbours on other machines refuse it and get bytes.
+ */
+function withSharedMemory(): { sharedMemory?: SharedMemory } {
+  if (process.env['TUNEFLEET_SHARED_MEMORY'] === '0') return {};
+  const sharedMemory = nativeSharedMemory();
+  return sharedMemory ? { sharedMemory } : {};
 }
 
 async function retryWhileUnreachable<T>(call: () => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {

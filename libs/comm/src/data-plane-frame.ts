@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ChunkRejectedError } from './errors.ts';
+import { MAX_PROBE_BYTES, REFERENCE_BYTES } from './shared-regions.ts';
 import { bytesPerElement, type ChunkEncoding, type ChunkHeader, type RingPhase, type WireDtype } from './wire-codec.ts';
 
 /**
@@ -16,11 +17,15 @@ import { bytesPerElement, type ChunkEncoding, type ChunkHeader, type RingPhase, 
  *                        without reading anything else
  *   4. client -> server  frames: a 40-byte header (below) then `payloadBytes` of payload
  *   5. server -> client  STATUS rejected (and close) when a frame is refused
+ *   6. same machine (shared-regions.ts): client -> server SHARED_PROBE frames; server -> client
+ *      STATUS shared-accepted / shared-refused (message: "<region id>[: reason]") and, for every
+ *      chunk sent by reference, STATUS released (message: "<step>/<bucketId>") once reduced from
  * STATUS = code u8, message length u16, message (UTF-8).
  *
  * Frame header: kind u8 (1 chunk, 2 encoded ExchangeRequest, 3 goodbye: the sender closes cleanly;
- * a connection that ends without one broke), phase u8 (1 reduce-scatter,
- * 2 all-gather), dtype u8 (1 f32, 2 bf16), 0 u8, payloadBytes u32, step low u32, step high u32,
+ * a connection that ends without one broke; 4 shared-memory probe), phase u8 (1 reduce-scatter,
+ * 2 all-gather), dtype u8 (1 f32, 2 bf16), encoding u8 (0 dense, 1 zero blocks, 2 a 12-byte
+ * reference into a shared region; f32 only), payloadBytes u32, step low u32, step high u32,
  * bucketId u32, round u32, chunkIndex u32, rank u32, elementCount u32, "TFD1" u32 (a sync check).
  * The job is the connection's (from HELLO).
  */
@@ -37,10 +42,10 @@ const FRAME_SYNC = 0x31444654; // "TFD1"
 /** An encoded ExchangeRequest frame may hold a chunk (protobuf header, padding) as well as a stall notice. */
 const ENCODED_FRAME_SLACK_BYTES = 4096;
 
-export const FrameKind = { Chunk: 1, Encoded: 2, Goodbye: 3 } as const;
+export const FrameKind = { Chunk: 1, Encoded: 2, Goodbye: 3, SharedProbe: 4 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
-export const StatusCode = { Ok: 0, Unauthenticated: 1, Rejected: 2, Unavailable: 3 } as const;
+export const StatusCode = { Ok: 0, Unauthenticated: 1, Rejected: 2, Unavailable: 3, SharedAccepted: 4, SharedRefused: 5, Released: 6 } as const;
 export type StatusCode = (typeof StatusCode)[keyof typeof StatusCode];
 
 export function challenge(nonce: Buffer): Buffer {
@@ -105,17 +110,28 @@ export interface FrameHeader {
   readonly kind: FrameKind;
   readonly payloadBytes: number;
   /** Set when kind is Chunk. */
-  readonly chunk?: Omit<ChunkHeader, 'jobId'> & { readonly dtype: WireDtype; readonly elementCount: number; readonly encoding: ChunkEncoding };
+  readonly chunk?: Omit<ChunkHeader, 'jobId'> & { readonly dtype: WireDtype; readonly elementCount: number; readonly encoding: FrameEncoding };
 }
 
-/** `zeroBlocksBytes`: the payload is a zero-block encoding (f32 only) of that many bytes. */
-export function encodeChunkHeader(header: Omit<ChunkHeader, 'jobId'>, dtype: WireDtype, elementCount: number, zeroBlocksBytes?: number): Buffer {
+/** A chunk frame's payload: its values, their zero-block encoding, or a reference into shared memory. */
+export type FrameEncoding = ChunkEncoding | 'shared';
+
+/**
+ * `encoded`: the payload is a zero-block encoding (f32 only) of that many bytes, or a
+ * shared-memory reference (f32 only, REFERENCE_BYTES).
+ */
+export function encodeChunkHeader(
+  header: Omit<ChunkHeader, 'jobId'>,
+  dtype: WireDtype,
+  elementCount: number,
+  encoded?: { readonly encoding: 'zero-blocks'; readonly bytes: number } | { readonly encoding: 'shared' },
+): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   out[0] = FrameKind.Chunk;
   out[1] = header.phase === 'reduce-scatter' ? 1 : 2;
   out[2] = dtype === 'f32' ? 1 : 2;
-  out[3] = zeroBlocksBytes === undefined ? 0 : 1;
-  out.writeUInt32LE(zeroBlocksBytes ?? elementCount * bytesPerElement(dtype), 4);
+  out[3] = encoded === undefined ? 0 : encoded.encoding === 'zero-blocks' ? 1 : 2;
+  out.writeUInt32LE(encoded === undefined ? elementCount * bytesPerElement(dtype) : encoded.encoding === 'zero-blocks' ? encoded.bytes : REFERENCE_BYTES, 4);
   out.writeUInt32LE(header.step % 2 ** 32, 8);
   out.writeUInt32LE(Math.floor(header.step / 2 ** 32), 12);
   out.writeUInt32LE(header.bucketId, 16);
@@ -127,7 +143,7 @@ export function encodeChunkHeader(header: Omit<ChunkHeader, 'jobId'>, dtype: Wir
   return out;
 }
 
-export function encodeBareHeader(kind: typeof FrameKind.Encoded | typeof FrameKind.Goodbye, payloadBytes: number): Buffer {
+export function encodeBareHeader(kind: typeof FrameKind.Encoded | typeof FrameKind.Goodbye | typeof FrameKind.SharedProbe, payloadBytes: number): Buffer {
   const out = Buffer.alloc(FRAME_HEADER_BYTES);
   out[0] = kind;
   out.writeUInt32LE(payloadBytes, 4);
@@ -150,7 +166,11 @@ export function decodeFrameHeader(bytes: Buffer, maxPayloadBytes: number): Frame
     if (payloadBytes !== 0) throw new ChunkRejectedError(`malformed goodbye frame: ${payloadBytes} payload bytes, expected 0`);
     return { kind, payloadBytes };
   }
-  if (kind !== FrameKind.Chunk) throw new ChunkRejectedError(`malformed data-plane frame: kind ${kind}, expected 1 (chunk), 2 (encoded) or 3 (goodbye)`);
+  if (kind === FrameKind.SharedProbe) {
+    if (payloadBytes > MAX_PROBE_BYTES) throw new ChunkRejectedError(`shared-memory probe of ${payloadBytes} bytes exceeds ${MAX_PROBE_BYTES}`);
+    return { kind, payloadBytes };
+  }
+  if (kind !== FrameKind.Chunk) throw new ChunkRejectedError(`malformed data-plane frame: kind ${kind}, expected 1 (chunk), 2 (encoded), 3 (goodbye) or 4 (probe)`);
   const phaseCode = bytes[1]!;
   const dtypeCode = bytes[2]!;
   const phase: RingPhase | undefined = phaseCode === 1 ? 'reduce-scatter' : phaseCode === 2 ? 'all-gather' : undefined;
@@ -159,16 +179,22 @@ export function decodeFrameHeader(bytes: Buffer, maxPayloadBytes: number): Frame
   if (dtype === undefined) throw new ChunkRejectedError(`malformed chunk: dtype ${dtypeCode} is not F32 or BF16`);
   const elementCount = bytes.readUInt32LE(32);
   const encodingCode = bytes[3]!;
-  const encoding: ChunkEncoding | undefined = encodingCode === 0 ? 'dense' : encodingCode === 1 && dtype === 'f32' ? 'zero-blocks' : undefined;
-  if (encoding === undefined) throw new ChunkRejectedError(`malformed chunk: encoding ${encodingCode} is not DENSE or ZERO_BLOCKS (f32 only)`);
-  if (payloadBytes > maxPayloadBytes) {
+  const encoding: FrameEncoding | undefined =
+    encodingCode === 0 ? 'dense' : encodingCode === 1 && dtype === 'f32' ? 'zero-blocks' : encodingCode === 2 && dtype === 'f32' ? 'shared' : undefined;
+  if (encoding === undefined) throw new ChunkRejectedError(`malformed chunk: encoding ${encodingCode} is not DENSE, or ZERO_BLOCKS or SHARED (f32 only)`);
+  const denseBytes = elementCount * bytesPerElement(dtype);
+  if (encoding === 'shared') {
+    if (payloadBytes !== REFERENCE_BYTES) throw new ChunkRejectedError(`malformed shared chunk: payload is ${payloadBytes} bytes, expected ${REFERENCE_BYTES}`);
+    if (denseBytes > maxPayloadBytes) {
+      throw new ChunkRejectedError(`shared chunk of ${elementCount} f32 (${denseBytes} bytes) exceeds this rank's limit of ${maxPayloadBytes} bytes`);
+    }
+  } else if (payloadBytes > maxPayloadBytes) {
     throw new ChunkRejectedError(
       `chunk of ${elementCount} ${dtype} (${payloadBytes} bytes) exceeds this rank's limit of ${maxPayloadBytes} bytes; ` +
         "lower the sender's chunk size or raise the receiver's maxChunkBytes",
     );
   }
-  const denseBytes = elementCount * bytesPerElement(dtype);
-  if (encoding === 'dense' ? payloadBytes !== denseBytes : payloadBytes > denseBytes) {
+  if (encoding === 'dense' ? payloadBytes !== denseBytes : encoding === 'zero-blocks' && payloadBytes > denseBytes) {
     throw new ChunkRejectedError(
       `malformed chunk: payload is ${payloadBytes} bytes, expected ${encoding === 'dense' ? '' : 'at most '}${elementCount} ${dtype} = ${denseBytes} bytes`,
     );

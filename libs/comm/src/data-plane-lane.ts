@@ -2,7 +2,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ChunkRejectedError, CommError, PeerUnavailableError } from './errors.ts';
 import { CHALLENGE_BYTES, FrameKind, StatusCode, encodeBareHeader, encodeHello, parseChallenge, type Hello } from './data-plane-frame.ts';
-import type { GrpcTlsOptions } from './grpc-transport.ts';
+import type { CommLogger, GrpcTlsOptions } from './grpc-transport.ts';
+import { encodeProbe, type SharedRegion } from './shared-regions.ts';
+
+/** For the lane's own small frames (probes), which nothing aborts. */
+const NEVER_ABORTED = new AbortController().signal;
 
 export interface DataPlaneLaneOptions {
   readonly host: string;
@@ -16,7 +20,11 @@ export interface DataPlaneLaneOptions {
   readonly connectTimeoutMs: number;
   /** Called once if the lane breaks after it opened (the neighbour refused a frame, or went away). */
   readonly onFailure: (error: CommError) => void;
+  readonly logger?: CommLogger;
 }
+
+/** Whether the right neighbour reads a shared region in place: asked (pending), or its answer. */
+export type SharedState = 'pending' | 'accepted' | 'refused';
 
 /** Why a lane could not be opened at the TCP level (the caller may fall back to gRPC). */
 export interface Unreachable {
@@ -47,6 +55,11 @@ class StatusReader {
 export class DataPlaneLane {
   private error: CommError | undefined;
   private readonly pendingRejects = new Set<(error: CommError) => void>();
+  private readonly sharedStates = new Map<number, SharedState>();
+  private readonly sharedAnswers = new Map<number, Promise<boolean>>();
+  private readonly probeWaiters = new Map<number, { resolve: (isAccepted: boolean) => void; reject: (error: unknown) => void }>();
+  /** Chunks sent by reference and not yet released by the neighbour, per "step/bucketId". */
+  private readonly unreleased = new Map<string, { count: number; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> }>();
 
   private constructor(
     private readonly socket: net.Socket,
@@ -114,13 +127,92 @@ export class DataPlaneLane {
     socket.setTimeout(0);
     const lane = new DataPlaneLane(socket, options);
     socket.on('data', (data: Buffer) => {
-      for (const status of reader.push(data)) lane.fail(lane.statusError(status.code, status.message));
+      for (const status of reader.push(data)) lane.onStatus(status.code, status.message);
     });
     socket.on('error', (error: Error) =>
       lane.fail(new PeerUnavailableError(options.peerRank, options.peerAddress, `data-plane connection failed (${error.message})`, { cause: error })),
     );
     socket.on('close', () => lane.fail(new PeerUnavailableError(options.peerRank, options.peerAddress, 'it closed its data-plane connection')));
     return lane;
+  }
+
+  private onStatus(code: number, message: string): void {
+    if (code === StatusCode.Released) return this.onReleased(message);
+    if (code === StatusCode.SharedAccepted || code === StatusCode.SharedRefused) {
+      const id = Number.parseInt(message, 10);
+      if (this.sharedStates.get(id) !== 'pending') return this.fail(this.statusError(StatusCode.Rejected, `answered a shared-memory probe never sent (${message})`));
+      this.sharedStates.set(id, code === StatusCode.SharedAccepted ? 'accepted' : 'refused');
+      this.probeWaiters.get(id)?.resolve(code === StatusCode.SharedAccepted);
+      this.probeWaiters.delete(id);
+      if (code === StatusCode.SharedRefused) {
+        this.options.logger?.warn('the right neighbour cannot read this rank\'s shared memory; its chunks go through the socket', {
+          peer: this.options.peerAddress,
+          reason: message,
+        });
+      }
+      return;
+    }
+    this.fail(this.statusError(code, message));
+  }
+
+  private onReleased(key: string): void {
+    const entry = this.unreleased.get(key);
+    if (entry === undefined || entry.count === 0) return this.fail(this.statusError(StatusCode.Rejected, `released a shared chunk of ${key}, none outstanding`));
+    entry.count--;
+    if (entry.count > 0) return;
+    this.unreleased.delete(key);
+    for (const waiter of entry.waiters) waiter.resolve();
+  }
+
+  /**
+   * Whether the neighbour reads `region` in place: asks it once (a SHARED_PROBE) and resolves with
+   * its answer; rejects if the lane fails or `signal` aborts first.
+   */
+  shared(region: SharedRegion, signal: AbortSignal): Promise<boolean> {
+    let asked = this.sharedAnswers.get(region.id);
+    if (asked === undefined) {
+      asked = new Promise<boolean>((resolve, reject) => {
+        this.sharedStates.set(region.id, 'pending');
+        this.probeWaiters.set(region.id, { resolve, reject });
+      });
+      asked.catch(() => undefined);
+      this.sharedAnswers.set(region.id, asked);
+      const payload = encodeProbe(region);
+      this.write(encodeBareHeader(FrameKind.SharedProbe, payload.length), payload, false, NEVER_ABORTED).catch(() => undefined); // a failure fails the lane
+    }
+    if (this.error !== undefined) return Promise.reject(this.error);
+    return raceAbort(asked, signal);
+  }
+
+  /** Sends a chunk header whose payload is a reference; the chunk stays unreleased until the neighbour says so. */
+  writeShared(head: Buffer, reference: Buffer, step: number, bucketId: number, signal: AbortSignal): Promise<void> {
+    const key = `${step}/${bucketId}`;
+    let entry = this.unreleased.get(key);
+    if (entry === undefined) this.unreleased.set(key, (entry = { count: 0, waiters: [] }));
+    entry.count++;
+    return this.write(head, reference, false, signal);
+  }
+
+  /** Resolves once the neighbour released every chunk of (step, bucketId) sent by reference. */
+  released(step: number, bucketId: number, signal: AbortSignal): Promise<void> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    const entry = this.unreleased.get(`${step}/${bucketId}`);
+    if (entry === undefined) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      entry.waiters.push({
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
+    });
   }
 
   private statusError(code: number, message: string): CommError {
@@ -139,6 +231,10 @@ export class DataPlaneLane {
     this.socket.destroy();
     for (const reject of this.pendingRejects) reject(error);
     this.pendingRejects.clear();
+    for (const entry of this.unreleased.values()) for (const waiter of entry.waiters) waiter.reject(error);
+    this.unreleased.clear();
+    for (const waiter of this.probeWaiters.values()) waiter.reject(error);
+    this.probeWaiters.clear();
     this.options.onFailure(error);
   }
 
@@ -188,6 +284,10 @@ export class DataPlaneLane {
     this.error = new CommError('TRANSPORT_CLOSED', 'data-plane lane closed', false);
     for (const reject of this.pendingRejects) reject(this.error);
     this.pendingRejects.clear();
+    for (const entry of this.unreleased.values()) for (const waiter of entry.waiters) waiter.reject(this.error);
+    this.unreleased.clear();
+    for (const waiter of this.probeWaiters.values()) waiter.reject(this.error);
+    this.probeWaiters.clear();
     this.socket.removeAllListeners('close');
     this.socket.removeAllListeners('data');
     await new Promise<void>((resolve) => {
@@ -212,4 +312,23 @@ class StatusError extends Error {
   ) {
     super(message);
   }
+}
+
+/** `promise`, or `signal.reason` if the signal aborts first. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

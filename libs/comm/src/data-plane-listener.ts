@@ -6,6 +6,7 @@ import { FrameKind, NONCE_BYTES, StatusCode, challenge, encodeStatus } from './d
 import { ConnectionReader, HelloRefusedError } from './data-plane-reader.ts';
 import type { CommLogger, GrpcTlsOptions } from './grpc-transport.ts';
 import type { Mailbox } from './mailbox.ts';
+import { MappedRegions, type SharedMemory } from './shared-regions.ts';
 
 /** A peer that connects must prove it holds the token within this long. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -20,6 +21,8 @@ export interface DataPlaneListenerOptions {
   readonly logger: CommLogger;
   /** The joined transport's inbox; frames are not read before the endpoint joins a ring. */
   readonly inbox: () => Promise<Mailbox>;
+  /** Maps a same-machine neighbour's shared regions (shared-regions.ts); without it every probe is refused. */
+  readonly sharedMemory?: SharedMemory;
 }
 
 /**
@@ -81,15 +84,39 @@ export class DataPlaneListener {
     const nonce = randomBytes(NONCE_BYTES);
     const state = { isRefused: false, isHelloDone: false, framesReceived: 0, isGoodbye: false, inbox: undefined as Mailbox | undefined };
     const scratch = Buffer.allocUnsafe(64 * 1024);
+    const mapped = new MappedRegions(this.options.sharedMemory);
+    const answerProbe = (payload: Buffer): void => {
+      const id = payload.length >= 4 ? payload.readUInt32LE(0) : 0;
+      try {
+        socket.write(encodeStatus(StatusCode.SharedAccepted, String(mapped.probe(payload))));
+      } catch (error) {
+        socket.write(encodeStatus(StatusCode.SharedRefused, `${id}: ${(error as Error).message}`));
+      }
+    };
     const reader = new ConnectionReader({
       token: this.options.token,
       nonce,
       maxPayloadBytes: this.options.maxPayloadBytes,
       onFrame: (header, payload, release) => {
         const inbox = state.inbox!;
+        const chunk = header.chunk;
         if (header.kind === FrameKind.Goodbye) state.isGoodbye = true;
         else if (header.kind === FrameKind.Encoded) inbox.deliver(payload);
-        else inbox.deliverChunk({ kind: 'chunk', jobId: reader.hello!.jobId, ...header.chunk!, payload, release });
+        else if (header.kind === FrameKind.SharedProbe) {
+          answerProbe(payload);
+          release();
+        } else if (chunk!.encoding === 'shared') {
+          // Read in place from the neighbour's memory; it may change it only after RELEASED.
+          const view = mapped.view(payload, chunk!.elementCount * 4);
+          release();
+          let isReleased = false;
+          const releaseShared = (): void => {
+            if (isReleased) return;
+            isReleased = true;
+            if (!socket.destroyed) socket.write(encodeStatus(StatusCode.Released, `${chunk!.step}/${chunk!.bucketId}`));
+          };
+          inbox.deliverChunk({ kind: 'chunk', jobId: reader.hello!.jobId, ...chunk!, encoding: 'dense', payload: view, release: releaseShared });
+        } else inbox.deliverChunk({ kind: 'chunk', jobId: reader.hello!.jobId, ...chunk!, encoding: chunk!.encoding, payload, release });
         if (header.kind !== FrameKind.Goodbye) state.framesReceived++;
       },
     });

@@ -100,7 +100,7 @@ describe('TCP data plane', () => {
     const { endpoints, transports } = await tracked(3);
     const buffers = await reduce(transports, 10_001);
     for (const buffer of buffers) expect(buffer).toEqual(expectedSum(3, 10_001));
-    for (const t of transports) expect(t.framesSent).toEqual({ dataPlane: 2 * 2 * Math.ceil(3334 / 1024), grpc: 0, zeroBlocks: 0 });
+    for (const t of transports) expect(t.framesSent).toEqual({ dataPlane: 2 * 2 * Math.ceil(3334 / 1024), grpc: 0, zeroBlocks: 0, shared: 0 });
     for (const endpoint of endpoints) {
       expect(endpoint.dataPlanePort).toBeGreaterThan(0);
       // Fails when a Node upgrade moves the private handle the in-place reads rely on.

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CollectiveService, ExchangeResponse } from '@tunefleet/proto';
 import { f32ToBf16, roundToBf16InPlace } from './bf16.ts';
 import { DATA_PLANE_VERSION, FrameKind, encodeBareHeader, encodeChunkHeader } from './data-plane-frame.ts';
-import { DataPlaneLane } from './data-plane-lane.ts';
+import { DataPlaneLane, raceAbort } from './data-plane-lane.ts';
 import { DataPlaneListener } from './data-plane-listener.ts';
 import { dataPlaneServiceDefinition, requestOffer, type DataPlaneOffer, type OfferCall, type OfferCallback } from './data-plane-offer.ts';
 import { ChunkRejectedError, CommError, PeerUnavailableError } from './errors.ts';
@@ -12,6 +12,7 @@ import { Mailbox } from './mailbox.ts';
 import type { Transport } from './transport.ts';
 import { encodeChunkFrame, type ChunkHeader, type WireDtype } from './wire-codec.ts';
 import { encodeZeroBlocks, ZERO_BLOCK_FLOATS, type NonzeroBlockScan } from './zero-blocks.ts';
+import { encodeReference, SharedRegions, type SharedMemory } from './shared-regions.ts';
 
 /** Frames carry chunks of 256 KiB to 1 MiB (default); the limit adds room for the frame header. */
 export const MIN_CHUNK_BYTES = 256 * 1024;
@@ -66,6 +67,12 @@ export interface GrpcEndpointOptions {
   readonly zeroBlocks?: boolean;
   /** The zero-block scan (native-kernels' `nativeNonzeroBlocks()` when built); default the JS one. */
   readonly nonzeroBlocks?: NonzeroBlockScan;
+  /**
+   * Shared memory (native-kernels' `nativeSharedMemory()`): buffers from `transport.allocate` go to a
+   * right neighbour on the same machine by reference, which it reads in place (shared-regions.ts),
+   * and this rank reads its left neighbour's so. Neighbours that cannot map it get bytes, as without.
+   */
+  readonly sharedMemory?: SharedMemory;
   readonly logger?: CommLogger;
 }
 
@@ -105,6 +112,8 @@ export class GrpcCollectiveEndpoint {
   readonly logger: CommLogger;
 
   private dataPlaneListener: DataPlaneListener | undefined;
+  /** This rank's shared regions (when `sharedMemory` is given). */
+  readonly sharedRegions: SharedRegions | undefined;
 
   private constructor(
     private readonly server: grpc.Server,
@@ -114,6 +123,7 @@ export class GrpcCollectiveEndpoint {
   ) {
     this.expectedDigest = digest(`Bearer ${options.token}`);
     this.logger = options.logger ?? consoleLogger;
+    this.sharedRegions = options.sharedMemory === undefined || options.dataPlane === 'grpc' ? undefined : new SharedRegions(options.sharedMemory);
   }
 
   static async listen(options: GrpcEndpointOptions): Promise<GrpcCollectiveEndpoint> {
@@ -155,6 +165,7 @@ export class GrpcCollectiveEndpoint {
           maxPayloadBytes: maxChunkBytes,
           logger: endpoint.logger,
           inbox: async () => (await endpoint.joined()).inbox,
+          ...(options.sharedMemory !== undefined ? { sharedMemory: options.sharedMemory } : {}),
         });
       } catch (error) {
         await shutdown(server);
@@ -277,7 +288,7 @@ export class GrpcTransport implements Transport {
   private readonly openLanes: Array<Lane | undefined>;
   private readonly dataLanes: Array<Promise<DataPlaneLane | undefined> | undefined>;
   private offer: Promise<DataPlaneOffer | undefined> | undefined;
-  private readonly sentFrames = { dataPlane: 0, grpc: 0, zeroBlocks: 0 };
+  private readonly sentFrames = { dataPlane: 0, grpc: 0, zeroBlocks: 0, shared: 0 };
   private isClosed = false;
 
   constructor(
@@ -298,9 +309,24 @@ export class GrpcTransport implements Transport {
     return (this.rank + 1) % this.worldSize;
   }
 
-  /** Frames this rank sent, by path: data-plane connections or gRPC streams; zeroBlocks: data-plane chunks sent zero-block encoded. */
-  get framesSent(): { readonly dataPlane: number; readonly grpc: number; readonly zeroBlocks: number } {
+  /**
+   * Frames this rank sent, by path: data-plane connections or gRPC streams; of the data-plane chunks,
+   * zeroBlocks were sent zero-block encoded and shared by reference to shared memory.
+   */
+  get framesSent(): { readonly dataPlane: number; readonly grpc: number; readonly zeroBlocks: number; readonly shared: number } {
     return { ...this.sentFrames };
+  }
+
+  /** A zero-filled buffer for allReduce: in shared memory when the endpoint has it (chunks then go by reference). */
+  allocate(length: number): Float32Array {
+    return this.endpoint.sharedRegions?.allocate(length) ?? new Float32Array(length);
+  }
+
+  /** Resolves once the right neighbour has released every chunk of (step, bucketId) this rank sent by reference. */
+  async settle(step: number, bucketId: number, signal: AbortSignal): Promise<void> {
+    if (this.endpoint.sharedRegions === undefined) return;
+    const lanes = await Promise.all(this.dataLanes.map((lane) => (lane === undefined ? undefined : raceAbort(lane, signal))));
+    await Promise.all(lanes.map((lane) => lane?.released(step, bucketId, signal)));
   }
 
   async send(frame: Uint8Array, lane: number, signal: AbortSignal): Promise<void> {
@@ -321,11 +347,17 @@ export class GrpcTransport implements Transport {
     const data = await this.dataLane(lane % this.lanes, signal);
     if (data === undefined) return this.sendOverGrpc(encodeChunkFrame(header, values, dtype, isRoundingSource, this.receivedFrameOffset), lane, signal);
     this.sentFrames.dataPlane++;
+    const shared = dtype === 'f32' ? this.endpoint.sharedRegions?.locate(values) : undefined;
+    if (shared !== undefined && (await data.shared(shared.region, signal))) {
+      this.sentFrames.shared++;
+      const head = encodeChunkHeader(header, dtype, values.length, { encoding: 'shared' });
+      return data.writeShared(head, encodeReference(shared.region.id, shared.byteOffset), header.step, header.bucketId, signal);
+    }
     if (dtype === 'f32' && this.endpoint.options.zeroBlocks !== false) {
       const encoded = encodeZeroBlocks(values, ZERO_BLOCK_FLOATS, this.endpoint.options.nonzeroBlocks);
       if (encoded !== undefined) {
         this.sentFrames.zeroBlocks++;
-        return data.write(encodeChunkHeader(header, dtype, values.length, encoded.length), encoded, false, signal);
+        return data.write(encodeChunkHeader(header, dtype, values.length, { encoding: 'zero-blocks', bytes: encoded.length }), encoded, false, signal);
       }
     }
     const head = encodeChunkHeader(header, dtype, values.length);
@@ -374,6 +406,7 @@ export class GrpcTransport implements Transport {
       onFailure: (error) => {
         if (!this.isClosed) this.inbox.fail(error);
       },
+      logger: this.endpoint.logger,
     });
     if ('unreachable' in opened) {
       this.endpoint.logger.warn('data plane of the right neighbour is unreachable; this lane sends over gRPC', { lane: index, reason: opened.unreachable });
@@ -554,22 +587,4 @@ function hostOf(address: string): string {
   const colon = address.lastIndexOf(':');
   const host = colon < 0 ? address : address.slice(0, colon);
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

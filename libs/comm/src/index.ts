@@ -15,3 +15,4 @@ export type { AddInto, AllReduceOptions } from './ring-all-reduce.ts';
 export { ZERO_BLOCK_FLOATS, scanNonzeroBlocks, type NonzeroBlockScan } from './zero-blocks.ts';
 export { RingAllReducer } from './ring-all-reducer.ts';
 export type { RingAllReducerOptions, AllReduceTotals } from './ring-all-reducer.ts';
+export type { SharedMemory } from './shared-regions.ts';

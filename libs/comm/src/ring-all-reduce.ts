@@ -210,6 +210,7 @@ export async function ringAllReduce(transport: Transport, buffer: Float32Array, 
         }),
       ),
     );
+    await transport.settle?.(step, bucketId, signal);
   } finally {
     clearTimeout(deadline);
     clearTimeout(noticeTimer);

@@ -32,6 +32,15 @@ function naiveSum(inputs: readonly Float32Array[]): Float64Array {
   return sum;
 }
 
+/** `input` in a buffer from the transport (`allocate`: shared memory, say), as the Trainer gets its buffer. */
+function bufferFor(transport: Transport, input: Float32Array): Float32Array {
+  const buffer = transport.allocate?.(input.length) ?? new Float32Array(input.length);
+  buffer.set(input);
+  return buffer;
+}
+
+const bytesOf = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
 async function settle<T>(promises: Array<Promise<T>>): Promise<Array<PromiseSettledResult<T>>> {
   return Promise.allSettled(promises);
 }
@@ -60,7 +69,7 @@ export function describeRingConformance(name: string, makeRing: RingFactory, opt
           async (worldSize, length, chunkBytes, seed) => {
             const transports = await ring(worldSize);
             const inputs = transports.map((_, rank) => integerVector(length, seed + rank));
-            const buffers = inputs.map((input) => input.slice());
+            const buffers = inputs.map((input, rank) => bufferFor(transports[rank]!, input));
             const thisStep = step++;
             await Promise.all(
               transports.map((t, rank) => ringAllReduce(t, buffers[rank]!, { step: thisStep, bucketId: 0, timeoutMs: 20_000, chunkBytes })),
@@ -79,11 +88,11 @@ export function describeRingConformance(name: string, makeRing: RingFactory, opt
       const transports = await ring(worldSize);
       const length = 1000;
       const inputs = transports.map((_, rank) => Float32Array.from({ length }, (_, i) => Math.sin(i * 0.37 + rank) / (1 + (i % 7))));
-      const buffers = inputs.map((input) => input.slice());
+      const buffers = inputs.map((input, rank) => bufferFor(transports[rank]!, input));
       await Promise.all(transports.map((t, rank) => ringAllReduce(t, buffers[rank]!, { step: 1, bucketId: 0, timeoutMs: 20_000, chunkBytes: 256 })));
       const exact = naiveSum(inputs);
       for (const buffer of buffers) {
-        expect(Buffer.from(buffer.buffer).equals(Buffer.from(buffers[0]!.buffer))).toBe(true);
+        expect(bytesOf(buffer).equals(bytesOf(buffers[0]!))).toBe(true);
         buffer.forEach((value, i) => expect(Math.abs(value - exact[i]!)).toBeLessThanOrEqual(1e-6 * worldSize));
       }
       // Payloads arrived aligned: reduced straight from the received frame, never copied first.
@@ -95,7 +104,7 @@ export function describeRingConformance(name: string, makeRing: RingFactory, opt
       const transports = await ring(worldSize);
       const length = 1001;
       const inputs = transports.map((_, rank) => integerVector(length, 40 + rank));
-      const buffers = inputs.map((input) => input.slice());
+      const buffers = inputs.map((input, rank) => bufferFor(transports[rank]!, input));
       let added = 0;
       const addInto = (target: Float32Array, source: Float32Array): void => {
         added += target.length;
@@ -115,7 +124,7 @@ export function describeRingConformance(name: string, makeRing: RingFactory, opt
       const transports = await ring(worldSize);
       const length = 777;
       const inputs = transports.map((_, rank) => Float32Array.from({ length }, (_, i) => 1 + ((i * 31 + rank * 7) % 97) / 97));
-      const buffers = inputs.map((input) => input.slice());
+      const buffers = inputs.map((input, rank) => bufferFor(transports[rank]!, input));
       await Promise.all(
         transports.map((t, rank) => ringAllReduce(t, buffers[rank]!, { step: 2, bucketId: 5, timeoutMs: 20_000, dtype: 'bf16', chunkBytes: 128 })),
       );
@@ -123,7 +132,7 @@ export function describeRingConformance(name: string, makeRing: RingFactory, opt
       // Positive inputs: each of the 2N-1 roundings adds at most 2^-8 relative error of a partial sum.
       const bound = (2 * worldSize - 1) * 2 ** -8;
       for (const buffer of buffers) {
-        expect(Buffer.from(buffer.buffer).equals(Buffer.from(buffers[0]!.buffer))).toBe(true);
+        expect(bytesOf(buffer).equals(bytesOf(buffers[0]!))).toBe(true);
         buffer.forEach((value, i) => expect(Math.abs(value - exact[i]!) / exact[i]!).toBeLessThanOrEqual(bound));
       }
       expect(buffers[0]!.some((value, i) => value !== Math.fround(exact[i]!))).toBe(true); // bf16 really was used
@@ -135,7 +144,7 @@ export function describeRingConformance(name: string, makeRing: RingFactory, opt
       const reducers = transports.map((t) => new RingAllReducer(t, { timeoutMs: 20_000, bucketBytes: 400, chunkBytes: 64 }));
       for (let iteration = 0; iteration < 3; iteration++) {
         const inputs = transports.map((_, rank) => integerVector(1001, iteration * 10 + rank));
-        const buffers = inputs.map((input) => input.slice());
+        const buffers = inputs.map((input, rank) => bufferFor(transports[rank]!, input));
         await Promise.all(reducers.map((r, rank) => r.allReduce(buffers[rank]!)));
         const expected = Float32Array.from(naiveSum(inputs));
         for (const buffer of buffers) expect(buffer).toEqual(expected);

@@ -33,5 +33,16 @@ export interface Transport {
    * Transports without it get frames from encodeChunkFrame through `send`.
    */
   sendChunk?(header: ChunkHeader, values: Float32Array, dtype: WireDtype, isRoundingSource: boolean, lane: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: a zero-filled buffer for allReduce that this transport moves fastest (the gRPC
+   * transport's shared memory, read in place by a neighbour on the same machine).
+   */
+  allocate?(length: number): Float32Array;
+  /**
+   * Optional: resolves once the right neighbour no longer reads this rank's memory for the
+   * collective (step, bucketId); the ring awaits it before returning, as the caller then overwrites
+   * the buffer. Transports that always copy (sockets, in-memory) need none.
+   */
+  settle?(step: number, bucketId: number, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

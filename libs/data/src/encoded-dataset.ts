@@ -71,7 +71,7 @@ export class EncodedDataset {
    * For one rank's share of a global batch, call `batch` with that rank's indices instead.
    */
   *batches(options: EpochOptions & { readonly batchSize: number }): Generator<EncodedBatch> {
-    for (const indices of batchIndicesForEpoch(this.size, options.batchSize, options)) {
+    for (const indices of batchIndicesForEpoch(this.size, options.batchSize, options, (i) => this.length(i))) {
       yield this.batch(indices);
     }
   }

@@ -32,7 +32,7 @@ export { alignWordLabels, IGNORE_INDEX } from './align-word-labels.ts';
 export { permutation } from './permutation.ts';
 export { EncodedDataset, type EncodedBatch, type EncodedRows } from './encoded-dataset.ts';
 export { encodeExamples, type BatchTokenizer, type EncodeOptions } from './encode-examples.ts';
-export { batchesForEpoch, batchIndicesForEpoch, type EpochOptions } from './epoch-batches.ts';
+export { batchesForEpoch, batchIndicesForEpoch, epochOrder, lengthGroupedOrder, type EpochOptions } from './epoch-batches.ts';
 export { encodeTaggedSentences, type WordTokenizer } from './encode-tagged-sentences.ts';
 export {
   emptyBatch,

@@ -1,7 +1,6 @@
 import { DataError } from './data-error.ts';
 import type { EncodedBatch, EncodedDataset } from './encoded-dataset.ts';
-import type { EpochOptions } from './epoch-batches.ts';
-import { permutation } from './permutation.ts';
+import { epochOrder, type EpochOptions } from './epoch-batches.ts';
 
 /** This process's place among the data-parallel ranks. */
 export interface ShardSpec {
@@ -17,7 +16,8 @@ export function globalMicroBatchesPerEpoch(size: number, batchSize: number, worl
 
 /**
  * This rank's example indices for each global micro-batch of one epoch. The rule, the same on every
- * rank: order = permutation(size, seed, epoch) (identity without shuffle); global micro-batch j is
+ * rank: order = permutation(size, seed, epoch) (identity without shuffle), regrouped by length
+ * with group_by_length (`lengthGroupedOrder`, from the lengths every rank has); global micro-batch j is
  * order[j*B*W, min((j+1)*B*W, size)); of its L examples rank r takes the contiguous slice
  * [floor(r*L/W), floor((r+1)*L/W)). Full micro-batches give every rank exactly B examples; a final
  * partial one gives sizes differing by at most one, and EMPTY slices when L < W (the rank still
@@ -25,10 +25,16 @@ export function globalMicroBatchesPerEpoch(size: number, batchSize: number, worl
  * is used exactly once (unless dropLast drops the final partial micro-batch), and the sequence of
  * global micro-batches is exactly what one rank with batch size B*W reads.
  */
-export function shardedBatchIndices(size: number, batchSize: number, shard: ShardSpec, options: EpochOptions): Int32Array[] {
+export function shardedBatchIndices(
+  size: number,
+  batchSize: number,
+  shard: ShardSpec,
+  options: EpochOptions,
+  lengthOf?: (index: number) => number,
+): Int32Array[] {
   checkShard(size, batchSize, shard);
   const { rank, worldSize } = shard;
-  const order = options.shuffle ? permutation(size, options.seed, options.epoch) : Int32Array.from({ length: size }, (_, i) => i);
+  const order = epochOrder(size, options, lengthOf);
   const globalBatch = batchSize * worldSize;
   const count = globalMicroBatchesPerEpoch(size, batchSize, worldSize, options.dropLast ?? false);
   const slices: Int32Array[] = [];
@@ -66,7 +72,7 @@ export class ShardedBatchSource {
 
   /** This rank's example indices per micro-batch of one epoch. */
   indicesForEpoch(options: EpochOptions & { readonly batchSize: number }): Int32Array[] {
-    return shardedBatchIndices(this.dataset.size, options.batchSize, this.shard, options);
+    return shardedBatchIndices(this.dataset.size, options.batchSize, this.shard, options, (i) => this.dataset.length(i));
   }
 
   *batches(options: EpochOptions & { readonly batchSize: number }): Generator<EncodedBatch> {

@@ -13,6 +13,10 @@ extern "C" {
 #include <cblas.h>
 }
 
+// shared-memory.cc
+Napi::Value SharedMemoryCreate(const Napi::CallbackInfo& info);
+Napi::Value SharedMemoryOpen(const Napi::CallbackInfo& info);
+
 namespace {
 
 using tunefleet::Activation;
@@ -440,6 +444,8 @@ Napi::Value ApplyKeepMask(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sharedMemoryCreate", Napi::Function::New(env, SharedMemoryCreate));
+  exports.Set("sharedMemoryOpen", Napi::Function::New(env, SharedMemoryOpen));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("blasConfig", Napi::Function::New(env, BlasConfig));

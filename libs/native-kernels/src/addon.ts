@@ -76,6 +76,8 @@ export interface NativeAddon {
   addInto(target: Float32Array, source: Float32Array): void;
   /** Zeroes `mask`, sets bit b for each block of `blockFloats` floats with a non-+0 word; returns their count. */
   nonzeroBlocks(values: Float32Array, blockFloats: number, mask: Uint8Array): number;
+  sharedMemoryCreate(bytes: number, name: string): { buffer: ArrayBuffer; fd: number };
+  sharedMemoryOpen(path: string, bytes: number): ArrayBuffer;
   unary(op: number, x: Float32Array, out: Float32Array): void;
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, outer: number, dimSize: number, inner: number): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;

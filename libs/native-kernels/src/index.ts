@@ -1,5 +1,6 @@
 // Public API of @tunefleet/native-kernels: a tfjs backend named 'native' (cpu storage + OpenBLAS
 // and threaded C++ kernels) and a one-call AdamW update.
+import { readlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { loadAddon } from './addon.ts';
 import {
@@ -87,6 +88,51 @@ export function nativeNonzeroBlocks(): ((values: Float32Array, blockFloats: numb
   const { addon } = loaded;
   return (values, blockFloats, mask) => addon.nonzeroBlocks(values, blockFloats, mask);
 }
+
+/** Memory that the worker processes of one machine share (see `nativeSharedMemory`). */
+export interface SharedMemoryApi {
+  /**
+   * A zero-filled, read-write `bytes`-byte buffer in an anonymous memory file, and the path under
+   * which another process of this machine (same user, same /proc) opens it while this one keeps the
+   * buffer: `/proc/<pid>/fd/<fd>`. Freed when the buffer is garbage-collected and no process maps it.
+   */
+  create(bytes: number): { buffer: ArrayBuffer; path: string };
+  /** The first `bytes` of another process's `create`d memory, mapped read-only. Throws naming the path. */
+  open(path: string, bytes: number): ArrayBuffer;
+}
+
+/**
+ * Shared memory for the ring all-reduce's same-machine data plane (libs/comm takes it by injection);
+ * `undefined` when the addon is not built.
+ */
+export function nativeSharedMemory(): SharedMemoryApi | undefined {
+  const loaded = loadAddon();
+  if (!loaded.ok) return undefined;
+  const { addon } = loaded;
+  return {
+    create: (bytes) => {
+      const { buffer, fd } = addon.sharedMemoryCreate(bytes, SHARED_MEMORY_NAME);
+      return { buffer, path: `/proc/${process.pid}/fd/${fd}` };
+    },
+    open: (path, bytes) => {
+      // A neighbour chooses the path: open only another process's tunefleet memory file.
+      if (!PROC_FD_PATH.test(path)) throw new NativeKernelError('SHARED_MEMORY_REFUSED', `"${path}" is not a /proc/<pid>/fd/<fd> path`);
+      let target: string;
+      try {
+        target = readlinkSync(path);
+      } catch (error) {
+        throw new NativeKernelError('SHARED_MEMORY_REFUSED', `cannot see ${path} (another machine or process namespace?): ${(error as Error).message}`);
+      }
+      if (!target.startsWith(`/memfd:${SHARED_MEMORY_NAME} `) && target !== `/memfd:${SHARED_MEMORY_NAME}`) {
+        throw new NativeKernelError('SHARED_MEMORY_REFUSED', `${path} is ${target}, not tunefleet's shared memory`);
+      }
+      return addon.sharedMemoryOpen(path, bytes);
+    },
+  };
+}
+
+const SHARED_MEMORY_NAME = 'tunefleet-collective';
+const PROC_FD_PATH = /^\/proc\/\d+\/fd\/\d+$/;
 
 /** What the addon is and does, for logs and benchmarks; `undefined` when it is not built. */
 export function nativeBackendInfo(): { addonPath: string; blas: string; threads: number; kernels: string[] } | undefined {

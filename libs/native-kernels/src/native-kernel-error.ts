@@ -1,5 +1,5 @@
 /** Stable codes for native-kernel failures; callers branch on `code`, people read `message`. */
-export type NativeKernelErrorCode = 'NATIVE_UNAVAILABLE' | 'NATIVE_BAD_ARGUMENT' | 'NATIVE_SHAPE_MISMATCH';
+export type NativeKernelErrorCode = 'NATIVE_UNAVAILABLE' | 'NATIVE_BAD_ARGUMENT' | 'NATIVE_SHAPE_MISMATCH' | 'SHARED_MEMORY_REFUSED';
 
 export class NativeKernelError extends Error {
   override readonly name = 'NativeKernelError';

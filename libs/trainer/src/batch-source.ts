@@ -7,6 +7,8 @@ export interface BatchOptions {
   readonly shuffle: boolean;
   readonly seed: number;
   readonly dropLast: boolean;
+  /** group_by_length: regroup the shuffled order by example length with this (global) batch size; unset: off. */
+  readonly lengthGroupSize?: number;
 }
 
 /** A dataset as the Trainer sees it; libs/data produces structurally compatible sources. */

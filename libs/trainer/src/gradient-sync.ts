@@ -8,6 +8,11 @@ export interface GradientSync {
   readonly worldSize: number;
   /** In-place SUM of `buffer` across ranks; every rank passes the same length. */
   allReduce(buffer: Float32Array): Promise<void>;
+  /**
+   * Optional: a zero-filled buffer of `length` that `allReduce` moves fastest (the ring's shared
+   * memory on one machine). The Trainer allocates its flat gradient buffer with it, once.
+   */
+  allocateBuffer?(length: number): Float32Array;
 }
 
 /** One process, one rank: nothing to combine. */

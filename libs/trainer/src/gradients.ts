@@ -141,7 +141,7 @@ const syncBuffers = new WeakMap<GradientSync, Float32Array>();
 function syncBufferFor(sync: GradientSync, length: number): Float32Array {
   const kept = syncBuffers.get(sync);
   if (kept !== undefined && kept.length === length) return kept;
-  const buffer = new Float32Array(length);
+  const buffer = sync.allocateBuffer?.(length) ?? new Float32Array(length);
   syncBuffers.set(sync, buffer);
   return buffer;
 }

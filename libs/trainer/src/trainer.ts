@@ -85,6 +85,10 @@ export class Trainer {
           shuffle: true,
           seed: args.seed,
           dropLast: args.dataloader_drop_last,
+          // HF's LengthGroupedSampler batch size, global so that N ranks read what one process reads.
+          ...(args.group_by_length
+            ? { lengthGroupSize: args.per_device_train_batch_size * this.sync.worldSize * args.gradient_accumulation_steps }
+            : {}),
         });
         for (const batch of batches) {
           if (index >= plan.batchesPerEpoch) break;

@@ -52,6 +52,8 @@ export const TrainingArgumentsSchema = z.strictObject({
   early_stopping_threshold: z.number().nonnegative().default(0),
   seed: z.number().int().nonnegative().default(42),
   dataloader_drop_last: z.boolean().default(false),
+  // Batches of examples of similar length (less padding; data-parallel ranks finish a step together).
+  group_by_length: z.boolean().default(false),
   disable_tqdm: z.boolean().default(false),
   // A checkpoint directory, or true for the newest checkpoint-<step> in output_dir.
   resume_from_checkpoint: z.union([z.string().min(1), z.boolean()]).nullable().default(null),

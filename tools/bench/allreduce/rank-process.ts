@@ -1,12 +1,15 @@
 // One rank of the all-reduce benchmark: a GrpcCollectiveEndpoint in its own process.
-// argv: lanes, maxChunkBytes, dataPlane ('tcp' | 'grpc').
+// argv: lanes, maxChunkBytes, dataPlane ('tcp' | 'grpc' | 'shm': tcp plus shared memory, the buffer
+// allocated by the transport so the neighbour reads it in place), add ('native' | 'js').
 import { GrpcCollectiveEndpoint, ringAllReduce, type Transport } from '@tunefleet/comm';
-import { nativeAddInto, nativeNonzeroBlocks } from '@tunefleet/native-kernels';
+import { nativeAddInto, nativeNonzeroBlocks, nativeSharedMemory } from '@tunefleet/native-kernels';
 import { BENCH_TOKEN, type FromRank, type ToRank } from './protocol.ts';
 
 const lanes = Number(process.argv[2] ?? '2');
 const maxChunkBytes = Number(process.argv[3] ?? String(1 << 20));
 const dataPlane = process.argv[4] === 'grpc' ? 'grpc' : 'tcp';
+const sharedMemory = process.argv[4] === 'shm' ? nativeSharedMemory() : undefined;
+if (process.argv[4] === 'shm' && sharedMemory === undefined) throw new Error('--data-plane shm needs the native-kernels addon');
 // The reduction tunefleet workers use: the addon's vectorised add when built ('js' forces the JS loop).
 const addInto = process.argv[5] === 'js' ? undefined : nativeAddInto();
 const reply = (message: FromRank): void => {
@@ -14,7 +17,14 @@ const reply = (message: FromRank): void => {
 };
 
 const nonzeroBlocks = process.argv[5] === 'js' ? undefined : nativeNonzeroBlocks();
-const endpoint = await GrpcCollectiveEndpoint.listen({ token: BENCH_TOKEN, lanes, maxChunkBytes, dataPlane, ...(nonzeroBlocks ? { nonzeroBlocks } : {}) });
+const endpoint = await GrpcCollectiveEndpoint.listen({
+  token: BENCH_TOKEN,
+  lanes,
+  maxChunkBytes,
+  dataPlane,
+  ...(nonzeroBlocks ? { nonzeroBlocks } : {}),
+  ...(sharedMemory ? { sharedMemory } : {}),
+});
 let transport: Transport | undefined;
 let step = 0;
 reply({ kind: 'listening', address: endpoint.address });
@@ -30,7 +40,7 @@ async function handle(message: ToRank): Promise<void> {
     reply({ kind: 'joined' });
   } else if (message.kind === 'run') {
     const t = transport!;
-    const buffer = new Float32Array(message.bytes / 4);
+    const buffer = t.allocate?.(message.bytes / 4) ?? new Float32Array(message.bytes / 4);
     const millis: number[] = [];
     let isCorrect = true;
     for (let i = 0; i < message.iterations; i++) {

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -23,12 +25,15 @@ export interface LocalWorkerOptions {
   readonly token: string;
   readonly backend: string;
   readonly threads?: number;
+  /** CPU cores per worker (`bindCores`): worker i runs under `taskset -c cores[i]`. */
+  readonly cores?: readonly (readonly number[])[];
   readonly cwd: string;
   readonly onLine: (index: number, line: string) => void;
 }
 
 interface Worker {
   readonly index: number;
+  readonly cores: readonly number[] | undefined;
   readonly child: ChildProcess;
   readonly tail: string[];
   readonly exited: Promise<WorkerExit>;
@@ -45,7 +50,14 @@ export class LocalWorkers {
   private readonly workers: Worker[];
 
   constructor(options: LocalWorkerOptions) {
-    this.workers = Array.from({ length: options.count }, (_, index) => startWorker(index, options));
+    const taskset = options.cores === undefined ? undefined : findTaskset(); // before any worker starts
+    this.workers = Array.from({ length: options.count }, (_, index) => startWorker(index, options, taskset));
+  }
+
+  /** ", cores 0-1" when worker `index` is bound to cores, else "" (for messages). */
+  coresOf(index: number): string {
+    const cores = this.workers[index]?.cores;
+    return cores === undefined ? '' : `, cores ${cores.join(',')}`;
   }
 
   get pids(): (number | undefined)[] {
@@ -78,10 +90,13 @@ export class LocalWorkers {
   }
 }
 
-function startWorker(index: number, options: LocalWorkerOptions): Worker {
+function startWorker(index: number, options: LocalWorkerOptions, taskset: string | undefined): Worker {
   const args = [BIN, 'worker', '--coordinator', options.coordinator, '--worker-id', `local-${index}`, '--backend', options.backend, '--stop-on-stdin-end'];
   if (options.threads !== undefined) args.push('--threads', String(options.threads));
-  const child = spawn(process.execPath, args, {
+  const cores = options.cores?.[index];
+  // taskset sets the affinity and execs node, so the pid (and the signals sent to it) stay the worker's.
+  const [command, argv] = cores === undefined || taskset === undefined ? [process.execPath, args] : [taskset, ['-c', cores.join(','), process.execPath, ...args]];
+  const child = spawn(command, argv, {
     cwd: options.cwd,
     env: { ...process.env, TUNEFLEET_TOKEN: options.token },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -100,6 +115,7 @@ function startWorker(index: number, options: LocalWorkerOptions): Worker {
   child.stdin!.on('error', () => {}); // EPIPE once the worker is gone
   const worker: Worker = {
     index,
+    cores,
     child,
     tail,
     exited: new Promise<WorkerExit>((resolve) => {
@@ -132,4 +148,71 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
+}
+
+export class CoreBindingError extends Error {
+  readonly code = 'CORE_BINDING_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CoreBindingError';
+  }
+}
+
+/**
+ * `--bind-cores`: the cores of each of `workers` workers, `threads` each (default: an equal share of
+ * the allowed cores), taken in order from the cores this process may run on (Linux's
+ * Cpus_allowed_list, so a container's cpuset is respected). No core is shared: more cores than there
+ * are is an error naming both numbers.
+ */
+export function bindCores(workers: number, threads: number | undefined, allowed: readonly number[] = allowedCores(), source = 'train'): number[][] {
+  const perWorker = threads ?? Math.max(1, Math.floor(allowed.length / workers));
+  if (workers * perWorker > allowed.length) {
+    throw new CoreBindingError(
+      `${source}: bind_cores (--bind-cores): ${workers} workers x ${perWorker} cores (--threads) need ${workers * perWorker} cores; ` +
+        `this process may use ${allowed.length} (${allowed.join(',')})`,
+    );
+  }
+  return Array.from({ length: workers }, (_, i) => allowed.slice(i * perWorker, (i + 1) * perWorker));
+}
+
+/** The CPU cores this process may run on, from /proc/self/status (Linux); elsewhere binding is refused. */
+export function allowedCores(status = readProcStatus()): number[] {
+  const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1];
+  if (list === undefined) throw new CoreBindingError('bind_cores (--bind-cores) needs Linux (/proc/self/status has no Cpus_allowed_list here)');
+  return parseCpuList(list);
+}
+
+/** "0-3,8,10-11" -> [0, 1, 2, 3, 8, 10, 11] (the kernel's cpulist format). */
+export function parseCpuList(list: string): number[] {
+  const cores: number[] = [];
+  for (const part of list.split(',')) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (match === null) throw new CoreBindingError(`not a CPU list: "${list}" (at "${part}")`);
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    for (let core = first; core <= last; core++) cores.push(core);
+  }
+  return cores;
+}
+
+function readProcStatus(): string {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** taskset (util-linux) on PATH, or an error saying what --bind-cores needs. */
+function findTaskset(): string {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    const candidate = join(dir, 'taskset');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new CoreBindingError('bind_cores (--bind-cores) runs each worker under taskset (util-linux), which is not on PATH');
 }

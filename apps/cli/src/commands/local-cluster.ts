@@ -7,7 +7,7 @@ import { JobState, type Job } from '@tunefleet/proto';
 import type { TrainingArguments } from '@tunefleet/trainer';
 import { createJobProgressView } from '../cluster/job-progress-view.ts';
 import { localJobSpec } from '../cluster/local-job-spec.ts';
-import { LocalWorkers, type WorkerExit } from '../cluster/worker-processes.ts';
+import { allowedCores, bindCores, LocalWorkers, type WorkerExit } from '../cluster/worker-processes.ts';
 import { createProgressReporter, type ProgressReporter } from '../progress.ts';
 import type { RunArguments } from '../run-config.ts';
 
@@ -45,6 +45,7 @@ type Outcome = { readonly kind: 'job'; readonly job: Job } | Interrupted | { rea
 export async function runLocalCluster(input: LocalClusterInput): Promise<number> {
   const { run, args } = input;
   const spec = localJobSpec(run, args, input.workers, input.source);
+  const cores = run.bind_cores ? bindCores(input.workers, run.threads, allowedCores(), input.source) : undefined;
   const progress = createProgressReporter({ isTty: Boolean(process.stderr.isTTY), disableBar: args.disable_tqdm, out: process.stdout, err: process.stderr });
   const dir = await mkdtemp(join(tmpdir(), 'tunefleet-local-'));
   const token = randomBytes(24).toString('hex');
@@ -67,11 +68,12 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
       token,
       backend: run.backend,
       ...(run.threads !== undefined ? { threads: run.threads } : {}),
+      ...(cores !== undefined ? { cores } : {}),
       cwd: process.cwd(),
       onLine: (index, line) => progress.message(`worker ${index}: ${line.replace(/^\[worker\] /, '')}`),
     });
     progress.message(`local cluster: coordinator ${coordinator.address}, ${input.workers} worker processes`);
-    workers.pids.forEach((pid, index) => progress.message(`started worker ${index} of ${input.workers} (pid ${pid})`));
+    workers.pids.forEach((pid, index) => progress.message(`started worker ${index} of ${input.workers} (pid ${pid}${workers!.coresOf(index)})`));
     client = createCoordinatorClient(coordinator.address, token);
     const interrupted = new Promise<Interrupted>((resolve) => {
       if (signalled !== undefined) resolve({ kind: 'signal', signal: signalled });

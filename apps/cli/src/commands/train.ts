@@ -23,6 +23,9 @@ export async function runTrain(input: TrainInput): Promise<number> {
   if (input.workers === undefined && run.gradient_dtype !== 'f32') {
     throw new CliConfigError(`${source}: gradient_dtype ${run.gradient_dtype} (--gradient-dtype) applies to the all-reduce of --workers N; this run trains in one process`);
   }
+  if (input.workers === undefined && run.bind_cores) {
+    throw new CliConfigError(`${source}: bind_cores (--bind-cores) pins the worker processes of --workers N; this run trains in one process`);
+  }
   if (input.workers !== undefined) {
     const { runLocalCluster } = await import('./local-cluster.ts');
     return runLocalCluster({ run, args, workers: input.workers, source });
