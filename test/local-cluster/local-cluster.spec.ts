@@ -200,6 +200,8 @@ describe('tunefleet train --workers N', () => {
     expect(pids).toHaveLength(2);
     const affinity = (pid: number) => /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     expect(pids.map(affinity)).toEqual([String(cores[0]), String(cores[1])]);
+    // One core each: V8 collects garbage on the worker's main thread.
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded-gc');
     expect(run.stdout).toContain(`started worker 0 of 2 (pid ${pids[0]}, cores ${cores[0]})`);
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(143);

@@ -7,16 +7,15 @@
 //   wall      = the whole command, start-up included.
 //   efficiency = sps(W) / (W x sps(1)).
 // A plain single-process `tunefleet train` (same thread count) is measured first, for reference.
-// Usage: npm run bench:scaling -- [--workers 1,2] [--steps 30] [--batch 16] [--seq 64] [--backend auto] [--runs 1]
-//        [--no-bind-cores]
-// Workers run with `train --bind-cores` (each on its own core, the single process on core 0) unless
-// --no-bind-cores: unbound, a lone worker's V8 helper threads (GC) use the idle second core.
-//        [--gradient-dtype f32|bf16] [--data short|long|sst2] [--group-by-length]
-// --data short (default): 200 SST-2 sentences, batches padded to their longest sentence, so the
-// ranks' steps differ in length; long: the same 200 labels with six consecutive sentences per row
-// (written to the work folder at start), so every batch fills --seq and the ranks' steps match;
-// sst2: the demo's 6,920 SST-2 sentences (examples/sst2/train.tsv), where --group-by-length (HF's
-// group_by_length) gives both ranks batches of similar length.
+// Usage: npm run bench:scaling -- [--workers 1,2] [--steps 60] [--batch 16] [--seq 64] [--backend auto] [--runs 2]
+//        [--gradient-dtype f32|bf16] [--data long|short|sst2] [--group-by-length] [--no-bind-cores]
+// Workers run with `train --bind-cores` (each on its own core; the single process under taskset on
+// core 0) unless --no-bind-cores: unbound, a lone worker's V8 helper threads (GC) use the idle core.
+// --data long (default, the mini shape: every row fills --seq): 200 SST-2 labels with six consecutive
+// sentences per row (written to the work folder at start), so every batch is B x seq tokens and the
+// ranks' steps match; short: those 200 SST-2 sentences, batches padded to their longest sentence, so
+// the ranks' steps differ in length; sst2: the demo's 6,920 SST-2 sentences (examples/sst2/train.tsv),
+// where --group-by-length (HF's group_by_length) gives both ranks batches of similar length.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -27,13 +26,13 @@ const run = promisify(execFile);
 const { values: args } = parseArgs({
   options: {
     workers: { type: 'string', default: '1,2' },
-    steps: { type: 'string', default: '30' },
+    steps: { type: 'string', default: '60' },
     batch: { type: 'string', default: '16' },
     seq: { type: 'string', default: '64' },
     backend: { type: 'string', default: 'auto' },
-    runs: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '2' },
     'gradient-dtype': { type: 'string', default: 'f32' },
-    data: { type: 'string', default: 'short' },
+    data: { type: 'string', default: 'long' },
     'group-by-length': { type: 'boolean', default: false },
     // Each worker on its own core (train --bind-cores), as the issue's "each worker gets one core".
     'bind-cores': { type: 'boolean', default: true },

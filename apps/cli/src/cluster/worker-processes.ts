@@ -95,7 +95,12 @@ function startWorker(index: number, options: LocalWorkerOptions, taskset: string
   if (options.threads !== undefined) args.push('--threads', String(options.threads));
   const cores = options.cores?.[index];
   // taskset sets the affinity and execs node, so the pid (and the signals sent to it) stay the worker's.
-  const [command, argv] = cores === undefined || taskset === undefined ? [process.execPath, args] : [taskset, ['-c', cores.join(','), process.execPath, ...args]];
+  // On a single core V8's GC helper threads could only time-slice the worker's own core: GC runs on
+  // the main thread instead (measured in BENCHMARKS.md: steadier steps, so ranks wait less for each other).
+  const [command, argv] =
+    cores === undefined || taskset === undefined
+      ? [process.execPath, args]
+      : [taskset, ['-c', cores.join(','), process.execPath, ...(cores.length === 1 ? ['--single-threaded-gc'] : []), ...args]];
   const child = spawn(command, argv, {
     cwd: options.cwd,
     env: { ...process.env, TUNEFLEET_TOKEN: options.token },
