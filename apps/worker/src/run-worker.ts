@@ -27,6 +27,11 @@ export interface RunWorkerOptions {
   readonly threads?: number;
   /** How long to keep retrying an unreachable coordinator at start; default 60 s. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Shared memory with ring neighbours on this machine (the addon's memfd regions; neighbours
+   * elsewhere refuse it and get bytes). Default true; a no-op without the native addon.
+   */
+  readonly sharedMemory?: boolean;
   /** Ends the run (e.g. on SIGINT): the job is left and the result is exit code 130. */
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
@@ -71,7 +76,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
       ...(options.tls ? { tls: collectiveTls(options.tls) } : {}),
       logger: { warn: (message) => log(`collective: ${message}`) },
       ...withNativeScan(),
-      ...withSharedMemory(),
+      ...withSharedMemory(options.sharedMemory ?? true),
     });
     const collectiveAddress = advertisedAddress(endpoint.address, options);
     link = connectCoordinator(options.coordinator, options.token, options.tls);
@@ -205,12 +210,9 @@ function withNativeScan(): { nonzeroBlocks?: NonzeroBlockScan } {
   return nonzeroBlocks ? { nonzeroBlocks } : {};
 }
 
-/**
- * Shared memory for same-machine neighbours (the addon's memfd regions), unless
- * TUNEFLEET_SHARED_MEMORY=0; neighbours on other machines refuse it and get bytes.
- */
-function withSharedMemory(): { sharedMemory?: SharedMemory } {
-  if (process.env['TUNEFLEET_SHARED_MEMORY'] === '0') return {};
+/** The addon's shared memory for same-machine neighbours, when wanted and built. */
+function withSharedMemory(isWanted: boolean): { sharedMemory?: SharedMemory } {
+  if (!isWanted) return {};
   const sharedMemory = nativeSharedMemory();
   return sharedMemory ? { sharedMemory } : {};
 }

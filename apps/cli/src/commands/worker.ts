@@ -57,6 +57,8 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
       backend: (options.backend ?? 'auto') as BackendChoice,
       ...(options.threads ? { threads: options.threads } : {}),
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      // TUNEFLEET_SHARED_MEMORY=0: every chunk through the socket, even to a neighbour on this machine.
+      sharedMemory: process.env['TUNEFLEET_SHARED_MEMORY'] !== '0',
       signal: controller.signal,
       log: (line) => process.stderr.write(`[worker] ${line}\n`),
     });
