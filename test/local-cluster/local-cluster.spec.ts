@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readSafetensors } from '@tunefleet/model';
+import { nativeSharedMemory } from '@tunefleet/native-kernels';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJobFolder, type JobFolder } from '../data-parallel/job-folder.ts';
 import { removeTempDirs, tempDir, useCpu } from '../data-parallel/support.ts';
@@ -151,6 +152,16 @@ describe('tunefleet train --workers N', () => {
     expect(logs.some((e) => 'train_loss' in e)).toBe(true);
     expect(logs.some((e) => 'eval_accuracy' in e)).toBe(true);
     expect(events(cluster).filter((e) => e.event === 'train_begin')).toEqual([{ event: 'train_begin', max_steps: 5 }]);
+    // Two workers of one machine: with the addon built, gradients go by shared memory (after each lane's probe).
+    const sent = events(cluster)
+      .filter((e) => e.event === 'message' && / collective: /.test(e.message))
+      .map((e) => /(\d+) frames sent: (\d+) by shared memory/.exec(e.message)!.slice(1).map(Number));
+    expect(sent).toHaveLength(2);
+    for (const [total, shared] of sent) {
+      expect(total).toBeGreaterThan(0);
+      if (nativeSharedMemory() === undefined) expect(shared).toBe(0);
+      else expect(shared).toBeGreaterThan(total! / 2);
+    }
   });
 
   it('a failing job exits 1 with the reason and leaves no worker', async () => {

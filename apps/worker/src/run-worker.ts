@@ -106,6 +106,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
       const fusedAdamWKernel = backend.name === 'native' ? adamwUpdate : undefined;
       const addInto = nativeAddInto(); // whatever the backend: the reduction works on plain arrays
       const outcome = await runJob({ assignment, transport, report, onStop: (stop) => heartbeat!.onStop(stop), log, fusedAdamWKernel, ...(addInto ? { addInto } : {}) });
+      log(`collective: ${describeFrames(transport.framesSent)}`);
       if (options.signal?.aborted) return { exitCode: WORKER_EXIT_CODES.aborted, reason: 'aborted' };
       if (outcome === 'stopped') return { exitCode: WORKER_EXIT_CODES.stopped, reason: `job ${assignment.jobId} was stopped by the coordinator` };
       return { exitCode: WORKER_EXIT_CODES.succeeded };
@@ -208,6 +209,15 @@ class Heartbeat {
 function withNativeScan(): { nonzeroBlocks?: NonzeroBlockScan } {
   const nonzeroBlocks = nativeNonzeroBlocks();
   return nonzeroBlocks ? { nonzeroBlocks } : {};
+}
+
+/** How this rank's frames went to its right neighbour, for the log: "12 frames sent: 10 by shared memory, ...". */
+export function describeFrames(sent: { readonly dataPlane: number; readonly grpc: number; readonly zeroBlocks: number; readonly shared: number }): string {
+  const total = sent.dataPlane + sent.grpc;
+  return (
+    `${total} frames sent: ${sent.shared} by shared memory, ${sent.dataPlane - sent.shared} over the TCP data plane ` +
+    `(${sent.zeroBlocks} of them zero-block encoded), ${sent.grpc} over gRPC`
+  );
 }
 
 /** The addon's shared memory for same-machine neighbours, when wanted and built. */
