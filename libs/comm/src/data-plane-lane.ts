@@ -23,9 +23,6 @@ export interface DataPlaneLaneOptions {
   readonly logger?: CommLogger;
 }
 
-/** Whether the right neighbour reads a shared region in place: asked (pending), or its answer. */
-export type SharedState = 'pending' | 'accepted' | 'refused';
-
 /** Why a lane could not be opened at the TCP level (the caller may fall back to gRPC). */
 export interface Unreachable {
   readonly unreachable: string;
@@ -55,8 +52,9 @@ class StatusReader {
 export class DataPlaneLane {
   private error: CommError | undefined;
   private readonly pendingRejects = new Set<(error: CommError) => void>();
-  private readonly sharedStates = new Map<number, SharedState>();
+  /** The neighbour's answer to each region's probe (true: it reads the region in place). */
   private readonly sharedAnswers = new Map<number, Promise<boolean>>();
+  /** Probes not answered yet, by region id. */
   private readonly probeWaiters = new Map<number, { resolve: (isAccepted: boolean) => void; reject: (error: unknown) => void }>();
   /** Chunks sent by reference and not yet released by the neighbour, per "step/bucketId". */
   private readonly unreleased = new Map<string, { count: number; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> }>();
@@ -140,10 +138,10 @@ export class DataPlaneLane {
     if (code === StatusCode.Released) return this.onReleased(message);
     if (code === StatusCode.SharedAccepted || code === StatusCode.SharedRefused) {
       const id = Number.parseInt(message, 10);
-      if (this.sharedStates.get(id) !== 'pending') return this.fail(this.statusError(StatusCode.Rejected, `answered a shared-memory probe never sent (${message})`));
-      this.sharedStates.set(id, code === StatusCode.SharedAccepted ? 'accepted' : 'refused');
-      this.probeWaiters.get(id)?.resolve(code === StatusCode.SharedAccepted);
+      const waiter = this.probeWaiters.get(id);
+      if (waiter === undefined) return this.fail(this.statusError(StatusCode.Rejected, `answered a shared-memory probe never sent (${message})`));
       this.probeWaiters.delete(id);
+      waiter.resolve(code === StatusCode.SharedAccepted);
       if (code === StatusCode.SharedRefused) {
         this.options.logger?.warn('the right neighbour cannot read this rank\'s shared memory; its chunks go through the socket', {
           peer: this.options.peerAddress,
@@ -171,10 +169,7 @@ export class DataPlaneLane {
   shared(region: SharedRegion, signal: AbortSignal): Promise<boolean> {
     let asked = this.sharedAnswers.get(region.id);
     if (asked === undefined) {
-      asked = new Promise<boolean>((resolve, reject) => {
-        this.sharedStates.set(region.id, 'pending');
-        this.probeWaiters.set(region.id, { resolve, reject });
-      });
+      asked = new Promise<boolean>((resolve, reject) => this.probeWaiters.set(region.id, { resolve, reject }));
       asked.catch(() => undefined);
       this.sharedAnswers.set(region.id, asked);
       const payload = encodeProbe(region);
@@ -198,21 +193,17 @@ export class DataPlaneLane {
     if (this.error !== undefined) return Promise.reject(this.error);
     const entry = this.unreleased.get(`${step}/${bucketId}`);
     if (entry === undefined) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      entry.waiters.push({
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      });
-    });
+    return raceAbort(new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject })), signal);
+  }
+
+  /** Fails every write, probe and release wait still pending on this lane. */
+  private rejectWaiting(error: CommError): void {
+    for (const reject of this.pendingRejects) reject(error);
+    this.pendingRejects.clear();
+    for (const entry of this.unreleased.values()) for (const waiter of entry.waiters) waiter.reject(error);
+    this.unreleased.clear();
+    for (const waiter of this.probeWaiters.values()) waiter.reject(error);
+    this.probeWaiters.clear();
   }
 
   private statusError(code: number, message: string): CommError {
@@ -229,12 +220,7 @@ export class DataPlaneLane {
     if (this.error !== undefined) return;
     this.error = error;
     this.socket.destroy();
-    for (const reject of this.pendingRejects) reject(error);
-    this.pendingRejects.clear();
-    for (const entry of this.unreleased.values()) for (const waiter of entry.waiters) waiter.reject(error);
-    this.unreleased.clear();
-    for (const waiter of this.probeWaiters.values()) waiter.reject(error);
-    this.probeWaiters.clear();
+    this.rejectWaiting(error);
     this.options.onFailure(error);
   }
 
@@ -282,12 +268,7 @@ export class DataPlaneLane {
   async close(): Promise<void> {
     if (this.error !== undefined) return;
     this.error = new CommError('TRANSPORT_CLOSED', 'data-plane lane closed', false);
-    for (const reject of this.pendingRejects) reject(this.error);
-    this.pendingRejects.clear();
-    for (const entry of this.unreleased.values()) for (const waiter of entry.waiters) waiter.reject(this.error);
-    this.unreleased.clear();
-    for (const waiter of this.probeWaiters.values()) waiter.reject(this.error);
-    this.probeWaiters.clear();
+    this.rejectWaiting(this.error);
     this.socket.removeAllListeners('close');
     this.socket.removeAllListeners('data');
     await new Promise<void>((resolve) => {

@@ -116,7 +116,7 @@ export class DataPlaneListener {
             if (!socket.destroyed) socket.write(encodeStatus(StatusCode.Released, `${chunk!.step}/${chunk!.bucketId}`));
           };
           inbox.deliverChunk({ kind: 'chunk', jobId: reader.hello!.jobId, ...chunk!, encoding: 'dense', payload: view, release: releaseShared });
-        } else inbox.deliverChunk({ kind: 'chunk', jobId: reader.hello!.jobId, ...chunk!, encoding: chunk!.encoding, payload, release });
+        } else inbox.deliverChunk({ kind: 'chunk', jobId: reader.hello!.jobId, ...chunk!, encoding: chunk!.encoding, payload, release }); // narrowed: not 'shared'
         if (header.kind !== FrameKind.Goodbye) state.framesReceived++;
       },
     });

@@ -59,12 +59,12 @@ export class RingAllReducer {
     return { ...this.totals };
   }
 
-  /** Sums `buffer` in place across the ring; `dtype` overrides the options' wire dtype for this call. */
   /** A zero-filled buffer the transport moves fastest (see Transport.allocate); ordinary memory otherwise. */
   allocate(length: number): Float32Array {
     return this.transport.allocate?.(length) ?? new Float32Array(length);
   }
 
+  /** Sums `buffer` in place across the ring; `dtype` overrides the options' wire dtype for this call. */
   async allReduce(buffer: Float32Array, dtype: WireDtype = this.options.dtype ?? 'f32'): Promise<void> {
     const startedAt = performance.now();
     const step = this.sequence++;

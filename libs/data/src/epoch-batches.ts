@@ -30,18 +30,12 @@ export function lengthGroupedOrder(order: Int32Array, lengthOf: (index: number) 
   const n = order.length;
   const megaBatchSize = Math.max(1, Math.min(Math.floor(n / (batchSize * 4)), 50)) * batchSize;
   const out = new Int32Array(n);
-  const lengths = new Map<number, number>();
-  const length = (i: number): number => {
-    let value = lengths.get(i);
-    if (value === undefined) lengths.set(i, (value = lengthOf(i)));
-    return value;
-  };
   let longestStart = 0;
   for (let start = 0; start < n; start += megaBatchSize) {
     const mega = Array.from(order.subarray(start, Math.min(n, start + megaBatchSize)));
-    mega.sort((a, b) => length(b) - length(a)); // Array#sort is stable
+    mega.sort((a, b) => lengthOf(b) - lengthOf(a)); // Array#sort is stable
     out.set(mega, start);
-    if (length(mega[0]!) > length(out[longestStart]!)) longestStart = start;
+    if (lengthOf(mega[0]!) > lengthOf(out[longestStart]!)) longestStart = start;
   }
   if (n > 0) [out[0], out[longestStart]] = [out[longestStart]!, out[0]!];
   return out;
