@@ -1,8 +1,9 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-// Import direction (see ../shared/docs/house-style.md): apps wire libs together; libs never import
-// apps; the model knows nothing of data, networking or Kubernetes.
+// Import direction (docs/architecture.md): apps wire libs together; libs never import apps; the
+// model knows nothing of data, networking or Kubernetes; every lib may import libs/core (the error
+// base class and shared constants), which imports nothing.
 const networkAndCluster = ['@grpc/*', '@kubernetes/*', 'node:net', 'net', 'better-sqlite3'];
 
 export default [
@@ -25,16 +26,37 @@ export default [
             { sourceTag: 'scope:coordinator', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['type:lib', 'scope:coordinator', 'scope:worker'] },
-            { sourceTag: 'scope:compute', onlyDependOnLibsWithTags: ['scope:compute'], bannedExternalImports: networkAndCluster },
-            { sourceTag: 'scope:tokenizer', onlyDependOnLibsWithTags: [], bannedExternalImports: networkAndCluster },
-            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:compute'], bannedExternalImports: networkAndCluster },
-            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:tokenizer'], bannedExternalImports: networkAndCluster },
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [], bannedExternalImports: networkAndCluster },
+            { sourceTag: 'scope:compute', onlyDependOnLibsWithTags: ['scope:core', 'scope:compute'], bannedExternalImports: networkAndCluster },
+            { sourceTag: 'scope:tokenizer', onlyDependOnLibsWithTags: ['scope:core'], bannedExternalImports: networkAndCluster },
+            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:core', 'scope:compute'], bannedExternalImports: networkAndCluster },
+            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:core', 'scope:tokenizer'], bannedExternalImports: networkAndCluster },
             { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:comm', onlyDependOnLibsWithTags: ['scope:proto'], bannedExternalImports: ['@kubernetes/*'] },
+            { sourceTag: 'scope:comm', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'], bannedExternalImports: ['@kubernetes/*'] },
+            // A run's one configuration (RunSpec) and the reading of its model, tokenizer and data.
+            { sourceTag: 'scope:run', onlyDependOnLibsWithTags: ['scope:core', 'scope:model', 'scope:data', 'scope:tokenizer', 'scope:trainer', 'scope:compute'], bannedExternalImports: networkAndCluster },
             {
               sourceTag: 'scope:trainer',
-              onlyDependOnLibsWithTags: ['scope:model', 'scope:data', 'scope:tokenizer', 'scope:compute', 'scope:comm', 'scope:metrics'],
+              onlyDependOnLibsWithTags: ['scope:core', 'scope:model', 'scope:data', 'scope:tokenizer', 'scope:compute', 'scope:comm'],
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Configuration is read once, at the edge: only apps/ read the environment; a library takes its
+    // settings as arguments (house style: "No process.env below apps").
+    files: ['libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/test-support.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+            { name: 'process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
           ],
         },
       ],

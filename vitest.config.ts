@@ -4,10 +4,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
+      { extends: true, test: { name: 'core', root: 'libs/core', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'compute', root: 'libs/compute', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'model', root: 'libs/model', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'tokenizer', root: 'libs/tokenizer', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'data', root: 'libs/data', include: ['src/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'run', root: 'libs/run', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'trainer', root: 'libs/trainer', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'comm', root: 'libs/comm', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'proto', root: 'libs/proto', include: ['src/**/*.spec.ts'] } },

@@ -1,0 +1,2 @@
+export { errorCode, TunefleetError } from './tunefleet-error.ts';
+export { IGNORE_INDEX } from './labels.ts';
