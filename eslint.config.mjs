@@ -62,4 +62,29 @@ export default [
       ],
     },
   },
+  {
+    // libs/comm's ring core (ring all-reduce, mailbox, wire codec, the Transport interface) knows no
+    // network: gRPC and sockets live in its sibling rooms grpc/ and data-plane/, which build on it.
+    // A later block's options replace an earlier one's, so the process.env paths above are repeated.
+    files: ['libs/comm/src/ring/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+            { name: 'process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+            { name: 'node:net', message: 'The ring core knows no sockets; the TCP data plane lives in libs/comm/src/data-plane/.' },
+            { name: 'net', message: 'The ring core knows no sockets; the TCP data plane lives in libs/comm/src/data-plane/.' },
+            { name: 'node:tls', message: 'The ring core knows no sockets; the TCP data plane lives in libs/comm/src/data-plane/.' },
+            { name: 'tls', message: 'The ring core knows no sockets; the TCP data plane lives in libs/comm/src/data-plane/.' },
+          ],
+          patterns: [
+            { group: ['@grpc/*'], message: 'The ring core knows no gRPC; the Collective endpoint and GrpcTransport live in libs/comm/src/grpc/.' },
+            { group: ['../grpc', '../grpc/*', '../data-plane', '../data-plane/*'], message: 'The ring core must not import its sibling rooms (grpc/, data-plane/); they import it.' },
+          ],
+        },
+      ],
+    },
+  },
 ];

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { readTlsPems, tlsChannelCredentials } from '@tunefleet/comm';
 import {
   CoordinatorClient as GeneratedClient,
   type CancelJobResponse,
@@ -11,6 +11,7 @@ import {
   type ListJobsResponse,
   type SubmitJobResponse,
 } from '@tunefleet/proto';
+import { CoordinatorClientError } from './coordinator-client-error.ts';
 
 export interface ClientTlsFiles {
   /** CA that signed the coordinator's certificate; omitted: the system roots. */
@@ -18,20 +19,6 @@ export interface ClientTlsFiles {
   /** Client certificate and key, for a coordinator that requires mutual TLS. */
   readonly certFile?: string;
   readonly keyFile?: string;
-}
-
-/** A failed coordinator call: `code` is the gRPC status name (NOT_FOUND, UNAUTHENTICATED, ...). */
-export class CoordinatorClientError extends Error {
-  readonly code: string;
-  readonly grpcCode: status;
-
-  constructor(method: string, error: ServiceError) {
-    const code = status[error.code] ?? 'UNKNOWN';
-    super(`${method}: ${code}: ${error.details || error.message}`);
-    this.name = 'CoordinatorClientError';
-    this.code = code;
-    this.grpcCode = error.code;
-  }
 }
 
 export interface CoordinatorClientApi {
@@ -109,8 +96,8 @@ export function createCoordinatorClient(address: string, token: string, tls?: Cl
   return api;
 }
 
+/** Unreadable or invalid TLS files throw TlsError (`TLS_INVALID`) naming the file and its role. */
 function channelCredentials(tls: ClientTlsFiles | undefined): ChannelCredentials {
   if (tls === undefined) return credentials.createInsecure();
-  const read = (file: string | undefined): Buffer | null => (file === undefined ? null : readFileSync(file));
-  return credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
+  return tlsChannelCredentials(readTlsPems(tls));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { JobProgress, JobState, type RegisterRequest } from '@tunefleet/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoordinatorCore } from './coordinator-core.ts';
-import { CoordinatorError } from './errors.ts';
+import { CoordinatorError } from './coordinator-error.ts';
 import { parseJobSpecYaml, validateJobSpec } from './job-spec.ts';
 
 const TIMEOUT_MS = 1_000;

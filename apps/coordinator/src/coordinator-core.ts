@@ -11,7 +11,7 @@ import {
   type ReportProgressResponse,
 } from '@tunefleet/proto';
 import { parseTrainingArguments, type TrainingArguments } from '@tunefleet/trainer';
-import { CoordinatorError } from './errors.ts';
+import { CoordinatorError } from './coordinator-error.ts';
 import type { ValidatedJobSpec } from './job-spec.ts';
 import { JobStore, type AssignmentRow } from './job-store.ts';
 import { buildShardPlan } from './shard-plan.ts';

@@ -8,7 +8,7 @@ import {
 import type { CoordinatorServer, WatchJobRequest, WatchJobResponse } from '@tunefleet/proto';
 import { checkBearerToken } from './auth.ts';
 import { CoordinatorCore, isTerminal } from './coordinator-core.ts';
-import { CoordinatorError, type CoordinatorErrorCode } from './errors.ts';
+import { CoordinatorError, type CoordinatorErrorCode } from './coordinator-error.ts';
 import { validateJobSpec } from './job-spec.ts';
 
 const STATUS_BY_CODE: Record<CoordinatorErrorCode, status> = {
@@ -21,6 +21,7 @@ const STATUS_BY_CODE: Record<CoordinatorErrorCode, status> = {
   JOB_ALREADY_FINISHED: status.FAILED_PRECONDITION,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   STORE_FAILED: status.INTERNAL,
+  BIND_FAILED: status.INTERNAL, // raised by startCoordinator, never by an RPC
 };
 
 type Log = (line: string) => void;

@@ -1,6 +1,7 @@
 // Public API of @tunefleet/coordinator: the CLI wires `tunefleet coordinator|submit|status|cancel` to these.
 export { startCoordinator, type CoordinatorOptions, type RunningCoordinator, type TlsFiles } from './server.ts';
-export { createCoordinatorClient, CoordinatorClientError, type ClientTlsFiles, type CoordinatorClientApi } from './client.ts';
+export { createCoordinatorClient, type ClientTlsFiles, type CoordinatorClientApi } from './client.ts';
+export { CoordinatorClientError } from './coordinator-client-error.ts';
 export { parseJobSpecYaml, validateJobSpec, validateJobSpecInput, JobSpecSchema, type ValidatedJobSpec } from './job-spec.ts';
 export { buildShardPlan } from './shard-plan.ts';
-export { CoordinatorError, JobSpecError, type CoordinatorErrorCode, type SpecIssue } from './errors.ts';
+export { CoordinatorError, JobSpecError, type CoordinatorErrorCode, type SpecIssue } from './coordinator-error.ts';

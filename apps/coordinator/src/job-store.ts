@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Job, JobProgress, JobSpec, JobState } from '@tunefleet/proto';
-import { CoordinatorError } from './errors.ts';
+import { CoordinatorError } from './coordinator-error.ts';
 
 /** One rank of a running job's ring, persisted so a restarted coordinator still knows its gang. */
 export interface AssignmentRow {
@@ -75,7 +75,7 @@ export class JobStore {
         .run(job.jobId, job.spec?.name ?? '', specJson(job), job.state, job.errorMessage, job.createdUnixMs, job.updatedUnixMs, progressJson(job));
       return true;
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
       throw error;
     }
   }

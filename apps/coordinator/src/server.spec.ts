@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { CoordinatorClient, JobProgress, JobState, type HeartbeatResponse, type RegisterResponse, type ReportProgressResponse } from '@tunefleet/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCoordinatorClient, CoordinatorClientError } from './client.ts';
+import { errorCode } from '@tunefleet/core';
+import { createCoordinatorClient } from './client.ts';
+import { CoordinatorClientError } from './coordinator-client-error.ts';
+import { CoordinatorError } from './coordinator-error.ts';
 import { parseJobSpecYaml } from './job-spec.ts';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from './server.ts';
 
@@ -180,5 +184,52 @@ describe('coordinator server', () => {
 describe('startCoordinator options', () => {
   it('refuses a short token before opening anything', async () => {
     await expect(startCoordinator({ dbPath: ':memory:', token: 'short', log: () => {} })).rejects.toThrow(/at least 16 characters/);
+  });
+
+  it('fails with BIND_FAILED naming host:port and the OS reason when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const error = await startCoordinator({ port, dbPath: ':memory:', token: TOKEN, log: () => {} }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CoordinatorError);
+      expect(errorCode(error)).toBe('BIND_FAILED');
+      expect((error as Error).message).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect((error as Error).message).toContain('EADDRINUSE');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('fails with TLS_INVALID naming the file and its role for a missing or a garbage PEM file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coordinator-tls-'));
+    try {
+      const garbage = join(dir, 'garbage.pem');
+      writeFileSync(garbage, 'not a certificate\n');
+      const cases: { tls: { certFile: string; keyFile: string; caFile?: string }; role: string; file: string }[] = [
+        { tls: { certFile: join(dir, 'missing.crt'), keyFile: garbage }, role: 'certificate', file: join(dir, 'missing.crt') },
+        { tls: { certFile: garbage, keyFile: garbage }, role: 'certificate', file: garbage },
+      ];
+      try {
+        const cert = join(dir, 'cert.pem');
+        const key = join(dir, 'key.pem');
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], {
+          stdio: 'ignore',
+        });
+        // With a real certificate, the key and the CA are checked too.
+        cases.push({ tls: { certFile: cert, keyFile: join(dir, 'missing.key') }, role: 'key', file: join(dir, 'missing.key') });
+        cases.push({ tls: { certFile: cert, keyFile: key, caFile: garbage }, role: 'CA', file: garbage });
+      } catch {
+        // No openssl on this machine: the certificate cases above still run.
+      }
+      for (const { tls, role, file } of cases) {
+        const error = await startCoordinator({ port: 0, dbPath: ':memory:', token: TOKEN, tls, log: () => {} }).catch((e: unknown) => e);
+        expect(errorCode(error)).toBe('TLS_INVALID');
+        expect(error).toMatchObject({ role, file });
+        expect((error as Error).message).toContain(`TLS ${role} file ${file}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { readTlsPems, tlsServerCredentials } from '@tunefleet/comm';
 import { CoordinatorService } from '@tunefleet/proto';
 import { CoordinatorCore } from './coordinator-core.ts';
 import { createCoordinatorService } from './coordinator-service.ts';
-import { CoordinatorError } from './errors.ts';
+import { CoordinatorError } from './coordinator-error.ts';
 
 export interface TlsFiles {
   readonly certFile: string;
@@ -63,7 +63,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     );
   } catch (error) {
     core.close();
-    throw new CoordinatorError('REQUEST_INVALID', `cannot listen on ${hostPart}:${options.port ?? 0}: ${(error as Error).message}`);
+    const address = `${hostPart}:${options.port ?? 0}`;
+    throw new CoordinatorError('BIND_FAILED', `cannot listen on ${address}: ${(error as Error).message}; is another process on that port, or is ${host} not an address of this machine?`, {
+      cause: error,
+    });
   }
   const sweepTimer = setInterval(() => core.sweep(), Math.max(20, Math.floor(heartbeatTimeoutMs / 4)));
   sweepTimer.unref();
@@ -93,15 +96,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   return { port, address, stop };
 }
 
+/** Unreadable or invalid TLS files throw TlsError (`TLS_INVALID`) naming the file and its role. */
 function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
   if (tls === undefined) return ServerCredentials.createInsecure();
-  const read = (file: string, what: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new CoordinatorError('REQUEST_INVALID', `cannot read TLS ${what} ${file}: ${(error as Error).message}`);
-    }
-  };
-  const ca = tls.caFile === undefined ? null : read(tls.caFile, 'CA');
-  return ServerCredentials.createSsl(ca, [{ cert_chain: read(tls.certFile, 'certificate'), private_key: read(tls.keyFile, 'key') }], ca !== null);
+  return tlsServerCredentials(readTlsPems(tls), { requireClientCert: tls.caFile !== undefined });
 }

@@ -1,5 +1,5 @@
 import type { RegisterRequest } from '@tunefleet/proto';
-import { CoordinatorError } from './errors.ts';
+import { CoordinatorError } from './coordinator-error.ts';
 
 export interface WorkerRecord {
   readonly workerId: string;

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { readTlsPems, tlsChannelCredentials, type TlsPems } from '@tunefleet/comm';
 import {
   CoordinatorClient,
   type HeartbeatRequest,
@@ -31,7 +31,11 @@ export interface CoordinatorLink {
   close(): void;
 }
 
-export function connectCoordinator(address: string, token: string, tls?: WorkerTlsFiles): CoordinatorLink {
+/**
+ * `tls`: the files, or their PEMs already read (runWorker reads them once for this link and the
+ * collective). Unreadable or invalid files throw TlsError (`TLS_INVALID`) naming the file and its role.
+ */
+export function connectCoordinator(address: string, token: string, tls?: WorkerTlsFiles | TlsPems): CoordinatorLink {
   const client = new CoordinatorClient(address, channelCredentials(tls));
   const metadata = (): Metadata => {
     const md = new Metadata();
@@ -61,11 +65,10 @@ function toWorkerError(method: string, address: string, error: ServiceError): Wo
     return new WorkerError('COORDINATOR_UNREACHABLE', `${method} to coordinator ${address}: ${name}: ${detail}; is the coordinator running and reachable?`, true, { cause: error });
   }
   const hint = error.code === status.UNAUTHENTICATED ? ' (check --token: it must be the cluster token the coordinator was started with)' : '';
-  const failure = new WorkerError('COORDINATOR_REJECTED', `${method} to coordinator ${address}: ${name}: ${detail}${hint}`, false, { cause: error });
-  return Object.assign(failure, { grpcCode: error.code });
+  return new WorkerError('COORDINATOR_REJECTED', `${method} to coordinator ${address}: ${name}: ${detail}${hint}`, false, { cause: error, grpcCode: error.code });
 }
 
-function channelCredentials(tls: WorkerTlsFiles | undefined): ChannelCredentials {
+function channelCredentials(tls: WorkerTlsFiles | TlsPems | undefined): ChannelCredentials {
   if (tls === undefined) return credentials.createInsecure();
-  return credentials.createSsl(readFileSync(tls.caFile), readFileSync(tls.keyFile), readFileSync(tls.certFile));
+  return tlsChannelCredentials('files' in tls ? tls : readTlsPems(tls));
 }

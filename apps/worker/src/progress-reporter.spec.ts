@@ -2,7 +2,6 @@ import { JobState, type JobProgress } from '@tunefleet/proto';
 import type { TrainerProgress } from '@tunefleet/trainer';
 import { describe, expect, it } from 'vitest';
 import { ProgressReporter } from './progress-reporter.ts';
-import { describeFailure, WorkerError } from './worker-error.ts';
 
 const state = (globalStep: number, samplesSeen: number): TrainerProgress => ({
   globalStep,
@@ -56,14 +55,5 @@ describe('ProgressReporter', () => {
     expect(sent[2]!.logEntryJson).toBe('');
     expect(sent[2]!.state).toBe(JobState.JOB_STATE_SUCCEEDED);
     expect(stops).toBe(1);
-  });
-});
-
-describe('describeFailure', () => {
-  it('keeps typed codes and retryability, and names anything else WORKER_FAILED', () => {
-    expect(describeFailure(new WorkerError('COORDINATOR_UNREACHABLE', 'gone', true))).toEqual({ code: 'COORDINATOR_UNREACHABLE', message: 'gone', isRetryable: true });
-    expect(describeFailure(Object.assign(new Error('stalled'), { code: 'COLLECTIVE_TIMEOUT', isRetryable: true })).isRetryable).toBe(true);
-    expect(describeFailure(new Error('boom'))).toEqual({ code: 'WORKER_FAILED', message: 'boom', isRetryable: false });
-    expect(describeFailure('text')).toEqual({ code: 'WORKER_FAILED', message: 'text', isRetryable: false });
   });
 });

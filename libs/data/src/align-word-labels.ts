@@ -1,7 +1,5 @@
+import { IGNORE_INDEX } from '@tunefleet/core';
 import { DataError } from './data-error.ts';
-
-/** Hugging Face's ignore_index: positions with this label take no loss. */
-export const IGNORE_INDEX = -100;
 
 /**
  * Per-token labels for token classification: the word's label on the first sub-token of each

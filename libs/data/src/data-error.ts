@@ -1,3 +1,5 @@
+import { TunefleetError } from '@tunefleet/core';
+
 /** Stable codes for every way reading or batching data can fail. */
 export type DataErrorCode =
   | 'DATA_FILE_NOT_FOUND'
@@ -20,16 +22,16 @@ export interface BadRow {
 /** At most this many bad rows are quoted in one error message; the rest are counted. */
 export const MAX_LISTED_BAD_ROWS = 20;
 
-export class DataError extends Error {
-  override readonly name = 'DataError';
+export class DataError extends TunefleetError<DataErrorCode> {
+  override readonly name: string = 'DataError';
 
   constructor(
-    readonly code: DataErrorCode,
+    code: DataErrorCode,
     message: string,
     /** Every bad row behind a DATA_INVALID_ROWS error (the message lists only the first ones). */
     readonly badRows: readonly BadRow[] = [],
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -1,4 +1,4 @@
-import { IGNORE_INDEX } from './align-word-labels.ts';
+import { IGNORE_INDEX } from '@tunefleet/core';
 import { DataError } from './data-error.ts';
 import { batchIndicesForEpoch, type EpochOptions } from './epoch-batches.ts';
 

@@ -28,7 +28,9 @@ export { buildLabelMap, labelMapFrom, labelNames, type LabelMap } from './label-
 export { readExamples, type Example, type ExampleSet, type ReadExamplesOptions } from './read-examples.ts';
 export { readConll, type ReadConllOptions, type TaggedSentence, type TaggedSentenceSet } from './read-conll.ts';
 export { readTextLines } from './read-text-lines.ts';
-export { alignWordLabels, IGNORE_INDEX } from './align-word-labels.ts';
+export { alignWordLabels } from './align-word-labels.ts';
+// Hugging Face's ignore_index, defined once in libs/core; re-exported for data users.
+export { IGNORE_INDEX } from '@tunefleet/core';
 export { permutation } from './permutation.ts';
 export { EncodedDataset, type EncodedBatch, type EncodedRows } from './encoded-dataset.ts';
 export { encodeExamples, type BatchTokenizer, type EncodeOptions } from './encode-examples.ts';

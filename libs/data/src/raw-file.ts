@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { errorCode } from '@tunefleet/core';
 import { DataError } from './data-error.ts';
 
 /** A file's bytes with the byte offset where each physical line starts, and its bad-UTF-8 lines. */
@@ -40,7 +41,7 @@ export async function readRawFile(file: string): Promise<RawFile> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     if (code === 'ENOENT') {
       throw new DataError('DATA_FILE_NOT_FOUND', `${file}: file not found; check the path.`);
     }

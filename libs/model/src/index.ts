@@ -5,5 +5,7 @@ export * from './config/index.ts';
 export { BertBase, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, type BertModel } from './bert/bert-model.ts';
 export { ARCHITECTURES } from './bert/architectures.ts';
 export { BertModelError, type BertModelErrorCode } from './bert/bert-model-error.ts';
-export { crossEntropy, IGNORE_INDEX } from './bert/cross-entropy.ts';
+export { crossEntropy } from './bert/cross-entropy.ts';
+// Hugging Face's (and torch's) ignore_index, defined once in libs/core; re-exported for model users.
+export { IGNORE_INDEX } from '@tunefleet/core';
 export { createModel, getWeights, loadPretrained, loadWeights, type CreateModelOptions, type LoadPretrainedOptions, type LoadReport } from './pretrained.ts';

@@ -1,3 +1,5 @@
+import { TunefleetError } from '@tunefleet/core';
+
 /** Stable codes callers can branch on; the message says what happened and what to do. */
 export type TokenizerErrorCode =
   | 'TOKENIZER_NOT_FOUND' // the directory holds neither tokenizer.json nor vocab.txt, or a file is missing
@@ -6,12 +8,10 @@ export type TokenizerErrorCode =
   | 'TOKENIZER_INVALID_OPTIONS' // encode options that cannot be satisfied (maxLength too small, ...)
   | 'TOKENIZER_INVALID_ID'; // an id outside the vocabulary was given to decode / convertIdsToTokens
 
-export class TokenizerError extends Error {
-  readonly code: TokenizerErrorCode;
+export class TokenizerError extends TunefleetError<TokenizerErrorCode> {
+  override readonly name: string = 'TokenizerError';
 
   constructor(code: TokenizerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TokenizerError';
-    this.code = code;
+    super(code, message, options);
   }
 }

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { errorCode } from '@tunefleet/core';
 import { z } from 'zod';
 import { DEFAULT_SPECIAL_TOKENS, SPECIAL_TOKEN_KEYS, type SpecialTokens } from './special-tokens.ts';
 import { TokenizerError } from './tokenizer-error.ts';
@@ -22,7 +23,7 @@ async function readText(filePath: string): Promise<string> {
   try {
     return await readFile(filePath, 'utf8');
   } catch (error) {
-    const isMissing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    const isMissing = errorCode(error) === 'ENOENT';
     throw new TokenizerError(
       isMissing ? 'TOKENIZER_NOT_FOUND' : 'TOKENIZER_INVALID',
       `${filePath}: cannot read (${(error as Error).message})`,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 
 export interface AdamWOptions {
   readonly beta1: number;

@@ -2,7 +2,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSafetensors, type TrainableModel } from '@tunefleet/model';
 import type { Optimizer } from './fused-adamw.ts';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 import type { LrScheduler } from './lr-schedule.ts';
 import { trainingArgumentsToJSON, type TrainingArguments } from './training-arguments.ts';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readSafetensors, type TrainableModel } from '@tunefleet/model';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 
 export const CHECKPOINT_PREFIX = 'checkpoint-';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classificationComputeMetrics, computeClassificationMetrics } from './classification-metrics.ts';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 
 // Expected values worked out by hand from the confusion counts (what sklearn.metrics returns).
 describe('computeClassificationMetrics', () => {

@@ -1,8 +1,6 @@
-import { TrainerError } from './errors.ts';
+import { IGNORE_INDEX } from '@tunefleet/core';
+import { TrainerError } from './trainer-error.ts';
 import type { EvalPrediction } from './trainer-types.ts';
-
-/** Hugging Face's ignore_index: positions without a label. */
-const IGNORE_INDEX = -100;
 
 export interface ClassificationMetrics {
   accuracy: number;

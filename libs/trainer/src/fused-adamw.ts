@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdamWOptions, NamedArray } from './adamw.ts';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 
 /**
  * A backend's one-call AdamW update over every parameter (e.g. `adamwUpdate` of

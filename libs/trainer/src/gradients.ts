@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { copyTensorInto, registerGradients } from '@tunefleet/compute';
+import { IGNORE_INDEX } from '@tunefleet/core';
 import type { ModelBatch, TrainableModel } from '@tunefleet/model';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 import type { GradientSync } from './gradient-sync.ts';
-
-/** Hugging Face's ignore_index: label positions that take no loss. */
-const IGNORE_INDEX = -100;
 
 /**
  * Elements after the flattened gradients in the buffer `averageAcrossRanks` all-reduces:

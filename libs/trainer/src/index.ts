@@ -1,5 +1,5 @@
 // Public API of @tunefleet/trainer. Other projects import only from here.
-export { TrainerError, TrainingArgumentsError, type ArgumentIssue, type TrainerErrorCode } from './errors.ts';
+export { TrainerError, TrainingArgumentsError, type ArgumentIssue, type TrainerErrorCode } from './trainer-error.ts';
 export {
   TrainingArgumentsSchema,
   parseTrainingArguments,

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { IGNORE_INDEX } from '@tunefleet/core';
 import type { ModelBatch, TrainableModel } from '@tunefleet/model';
 import type { BatchSource } from './batch-source.ts';
 import type { EvalPrediction } from './trainer-types.ts';
-
-/** HF pads logits and labels of different sequence lengths with -100 when concatenating batches. */
-export const PADDING_INDEX = -100;
 
 export interface PredictionLoopOutput extends EvalPrediction {
   /** Batch-size-weighted mean of the batch losses (HF's eval_loss); NaN without labels. */
@@ -59,7 +57,10 @@ function runBatch(model: TrainableModel, batch: ModelBatch): { logits: { data: F
   }
 }
 
-/** Concatenates along the first axis; rank-3 logits (and [batch, seq] labels) are padded to the longest seq. */
+/**
+ * Concatenates along the first axis; rank-3 logits (and [batch, seq] labels) are padded to the longest
+ * seq with -100 (IGNORE_INDEX), as HF pads batches of different sequence lengths.
+ */
 function concatenate(results: readonly BatchResult[]): EvalPrediction {
   if (results.length === 0) return { logits: new Float32Array(0), shape: [0, 0] };
   const first = results[0]!;
@@ -67,10 +68,10 @@ function concatenate(results: readonly BatchResult[]): EvalPrediction {
   const numLabels = first.shape[first.shape.length - 1]!;
   const maxSeq = isSequence ? Math.max(...results.map((r) => r.shape[1]!)) : 1;
   const rows = results.reduce((sum, r) => sum + r.shape[0]!, 0);
-  const logits = new Float32Array(rows * maxSeq * numLabels).fill(PADDING_INDEX);
+  const logits = new Float32Array(rows * maxSeq * numLabels).fill(IGNORE_INDEX);
   const hasLabels = results.every((r) => r.labels !== undefined);
   const labelsPerRow = hasLabels && first.labels!.length !== first.shape[0] ? maxSeq : 1;
-  const labelIds = hasLabels ? new Int32Array(rows * labelsPerRow).fill(PADDING_INDEX) : undefined;
+  const labelIds = hasLabels ? new Int32Array(rows * labelsPerRow).fill(IGNORE_INDEX) : undefined;
   let row = 0;
   for (const result of results) {
     const batchRows = result.shape[0]!;

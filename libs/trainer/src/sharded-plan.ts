@@ -1,5 +1,5 @@
 import type { BatchSource } from './batch-source.ts';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 import type { TrainingArguments } from './training-arguments.ts';
 import { planTraining, type TrainingPlan } from './training-plan.ts';
 

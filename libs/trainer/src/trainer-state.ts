@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 import type { TrainingArguments } from './training-arguments.ts';
 import type { LogEntry } from './trainer-types.ts';
 

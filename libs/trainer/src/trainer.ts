@@ -7,7 +7,7 @@ import type { BatchSource } from './batch-source.ts';
 import { checkpointDir, loadModelWeights, resolveResumeDir, rotateCheckpoints } from './checkpoints.ts';
 import { readSchedulerStep, writeJson, writeModelDir, writeOptimizerState, writeResults } from './checkpoint-writer.ts';
 import { clipGradNorm } from './clip-grad-norm.ts';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 import { NoopGradientSync, type GradientSync } from './gradient-sync.ts';
 import { GradientAccumulator, averageAcrossRanks } from './gradients.ts';
 import { LrScheduler } from './lr-schedule.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TrainingArgumentsError } from './errors.ts';
+import { TrainingArgumentsError } from './trainer-error.ts';
 import { parseTrainingArguments, trainingArgumentsToJSON } from './training-arguments.ts';
 
 function issuesOf(input: unknown): { field: string; message: string }[] {

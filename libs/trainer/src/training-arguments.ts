@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TrainingArgumentsError, type ArgumentIssue } from './errors.ts';
+import { TrainingArgumentsError, type ArgumentIssue } from './trainer-error.ts';
 
 const strategy = z.enum(['no', 'steps', 'epoch']);
 const positiveInt = z.number().int().positive();

@@ -1,4 +1,4 @@
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 import type { TrainingArguments } from './training-arguments.ts';
 
 export type FlowEvent = { kind: 'step'; isLastStep: boolean } | { kind: 'epoch' };

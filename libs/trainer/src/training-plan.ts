@@ -1,5 +1,5 @@
 import { batchesPerEpoch } from './batch-source.ts';
-import { TrainerError } from './errors.ts';
+import { TrainerError } from './trainer-error.ts';
 import { numWarmupSteps } from './lr-schedule.ts';
 import type { TrainingArguments } from './training-arguments.ts';
 

@@ -1,3 +1,5 @@
+import { TunefleetError } from '@tunefleet/core';
+
 /** Stable codes for model construction, forward and loading faults. */
 export type BertModelErrorCode =
   | 'BATCH_SHAPE' // typed arrays do not match batchSize x seqLength, or seq is too long
@@ -7,13 +9,13 @@ export type BertModelErrorCode =
   | 'UNKNOWN_PARAMETER'; // a name the model does not have
 
 /** A model fault. Fatal: the same inputs fail the same way. `tensor` names the parameter at fault. */
-export class BertModelError extends Error {
-  override readonly name = 'BertModelError';
+export class BertModelError extends TunefleetError<BertModelErrorCode> {
+  override readonly name: string = 'BertModelError';
   constructor(
-    readonly code: BertModelErrorCode,
+    code: BertModelErrorCode,
     message: string,
     readonly tensor?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

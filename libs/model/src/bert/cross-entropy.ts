@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { IGNORE_INDEX } from '@tunefleet/core';
 import { BertModelError } from './bert-model-error.ts';
-
-/** Hugging Face's (and torch's) ignore_index: positions with this label take no loss. */
-export const IGNORE_INDEX = -100;
 
 /**
  * Mean cross-entropy over the rows whose label is not -100, as `torch.nn.CrossEntropyLoss()`.

@@ -1,3 +1,5 @@
+import { TunefleetError } from '@tunefleet/core';
+
 /** Stable codes for everything that can be wrong with a checkpoint file. */
 export type CheckpointErrorCode =
   | 'CHECKPOINT_IO' // the file could not be read or written
@@ -15,17 +17,17 @@ export type CheckpointErrorCode =
  * A checkpoint that cannot be used. Fatal, never retryable: the bytes will not change on a retry.
  * `file` is the path (or `<memory>`), `tensor` the entry at fault when there is one.
  */
-export class CheckpointError extends Error {
-  override readonly name = 'CheckpointError';
+export class CheckpointError extends TunefleetError<CheckpointErrorCode> {
+  override readonly name: string = 'CheckpointError';
 
   constructor(
-    readonly code: CheckpointErrorCode,
+    code: CheckpointErrorCode,
     readonly file: string,
     /** The message without the file/tensor prefix. */
     readonly detail: string,
     readonly tensor?: string,
     options?: { cause?: unknown },
   ) {
-    super(`${file}${tensor === undefined ? '' : ` tensor "${tensor}"`}: ${detail}`, options);
+    super(code, `${file}${tensor === undefined ? '' : ` tensor "${tensor}"`}: ${detail}`, options);
   }
 }

@@ -1,3 +1,5 @@
+import { TunefleetError } from '@tunefleet/core';
+
 export type ConfigErrorCode =
   | 'CONFIG_READ_FAILED' // config.json could not be read or written
   | 'CONFIG_NOT_JSON' // the file is not JSON
@@ -10,16 +12,16 @@ export interface ConfigIssue {
 }
 
 /** A model config that cannot be used. Fatal: fix the file. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends TunefleetError<ConfigErrorCode> {
+  override readonly name: string = 'ConfigError';
 
   constructor(
-    readonly code: ConfigErrorCode,
+    code: ConfigErrorCode,
     readonly file: string,
     detail: string,
     readonly issues: readonly ConfigIssue[] = [],
     options?: { cause?: unknown },
   ) {
-    super(`${file}: ${detail}`, options);
+    super(code, `${file}: ${detail}`, options);
   }
 }
