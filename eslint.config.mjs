@@ -87,4 +87,22 @@ export default [
       ],
     },
   },
+  {
+    // The data plane (TCP and shared memory) is gRPC-free: the gRPC room negotiates it and builds on it.
+    files: ['libs/comm/src/data-plane/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+            { name: 'process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+          ],
+          patterns: [
+            { group: ['@grpc/*', '../grpc', '../grpc/*'], message: 'The data plane knows no gRPC; the grpc/ room negotiates it and imports it, not the other way round.' },
+          ],
+        },
+      ],
+    },
+  },
 ];

@@ -4,9 +4,11 @@
 //
 //   npx tsx tools/bench/bench-train.ts [--models tiny,mini,base] [--backends native] [--threads N]
 //        [--steps 3] [--batch 8] [--seq 128] [--scaling-model base] [--no-scaling] [--no-torch] [--no-profile]
+//        [--pool-mb MB]
 //
-// --threads defaults to every core. After the per-model table, the scaling run times --scaling-model
-// at 1 and 2 threads on both sides and prints the 1 -> 2 thread speed-up.
+// --threads defaults to every core. --pool-mb bounds the native backend's output pool (default:
+// TUNEFLEET_POOL_MB, else the backend's own). After the per-model table, the scaling run times
+// --scaling-model at 1 and 2 threads on both sides and prints the 1 -> 2 thread speed-up.
 // Each run is its own child process so its peak RSS is its own; PyTorch runs tools/bench/torch_step.py
 // under /usr/bin/python3 (Debian's torch over OpenBLAS).
 import { spawnSync } from 'node:child_process';
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     'no-scaling': { type: 'boolean', default: false },
     'no-torch': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    'pool-mb': { type: 'string', default: process.env.TUNEFLEET_POOL_MB ?? '' },
     child: { type: 'string' }, // internal: "backend:model" to run in this process
   },
 });
@@ -36,10 +39,11 @@ const threads = Number(args.threads);
 const steps = Number(args.steps);
 const batchSize = Number(args.batch);
 const seqLength = Number(args.seq);
+const poolMb = args['pool-mb'].trim() === '' ? undefined : Number(args['pool-mb']);
 
 if (args.child !== undefined) {
   const [backend, model] = args.child.split(':');
-  const result = await runChild({ backend, model, threads, steps, batchSize, seqLength, profile: !args['no-profile'] });
+  const result = await runChild({ backend, model, threads, poolMb, steps, batchSize, seqLength, profile: !args['no-profile'] });
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(0);
 }
@@ -65,7 +69,7 @@ const fmt = (n: number, digits = 2) => n.toFixed(digits);
 function spawnChild(backend: string, model: string, threadCount: number, profile: boolean): ChildResult | string {
   const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${backend}:${model}`,
     '--threads', String(threadCount), '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength),
-    ...(profile ? [] : ['--no-profile'])];
+    ...(profile ? [] : ['--no-profile']), ...(poolMb === undefined ? [] : ['--pool-mb', String(poolMb)])];
   const run = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (line === undefined) return `failed (exit ${run.status}): ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' | ')}`;

@@ -8,6 +8,8 @@ export interface ChildOptions {
   backend: string;
   model: string;
   threads: number;
+  /** The native output pool bound in MB; undefined: the backend's default. */
+  poolMb?: number;
   steps: number;
   batchSize: number;
   seqLength: number;
@@ -31,7 +33,7 @@ const WEIGHT_DECAY = 0.01;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runChild(options: ChildOptions): Promise<ChildResult> {
-  await initBackend({ backend: options.backend as BackendChoice, threads: options.threads });
+  await initBackend({ backend: options.backend as BackendChoice, threads: options.threads, poolMb: options.poolMb });
   const config = BERT_PRESETS[options.model as BertPresetName];
   if (config === undefined) throw new Error(`unknown model preset "${options.model}"`);
   const model = createModel(config, 'sequence-classification', { seed: 0 });

@@ -7,7 +7,5 @@ export {
   type BackendInfo,
   type InitBackendOptions,
 } from './init-backend.ts';
-export { registerExtraKernel, installExtraKernels } from './kernel-registry.ts';
-export { unsortedSegmentSum, unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum.ts';
 export { registerGradients, GRADIENT_KERNELS } from './gradients/register-gradients.ts';
 export { copyTensorInto } from './copy-tensor.ts';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeUnavailableReason } from '@tunefleet/native-kernels';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendError } from './backend-error.ts';
 import { backendStarters, initBackend, type BackendChoice } from './init-backend.ts';
@@ -61,6 +62,13 @@ describe('initBackend', () => {
     await initBackend({ backend: 'cpu' });
     backendStarters.wasm = async () => ({ ok: true, detail: 'pretends' }); // tf silently stays on cpu
     await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(/left "cpu" active/);
+  });
+
+  it.skipIf(nativeUnavailableReason() !== undefined)('passes poolMb to the native backend (a bad one is named)', async () => {
+    await expect(initBackend({ backend: 'native', threads: 1, poolMb: -1 })).rejects.toThrow(
+      /"native" was requested but could not start: poolMb -1: the native output pool size must be a number of megabytes >= 0/,
+    );
+    expect((await initBackend({ backend: 'native', threads: 1, poolMb: 16 })).name).toBe('native');
   });
 
   it('explicit cpu and wasm start and are active afterwards', async () => {

@@ -13,6 +13,11 @@ export interface InitBackendOptions {
   backend?: BackendChoice;
   /** Threads for backends that take a count (native); undefined lets the backend decide. */
   threads?: number;
+  /**
+   * The native backend's output pool bound in megabytes (released outputs kept for reuse; 0 turns
+   * reuse off); undefined: min(4 GiB, a quarter of the memory). Apps read it from TUNEFLEET_POOL_MB.
+   */
+  poolMb?: number;
   log?: (line: string) => void;
 }
 
@@ -107,7 +112,7 @@ async function startTensorflow(): Promise<Attempt> {
 }
 
 async function startNative(options: InitBackendOptions): Promise<Attempt> {
-  const registration = await tryRegisterNativeBackend({ threads: options.threads });
+  const registration = await tryRegisterNativeBackend({ threads: options.threads, poolMb: options.poolMb });
   if (!registration.ok) return { ok: false, reason: registration.reason };
   if (!(await activate('native'))) return { ok: false, reason: 'registered, but tf.setBackend("native") failed' };
   return { ok: true, detail: `OpenBLAS, ${registration.threads} threads` };

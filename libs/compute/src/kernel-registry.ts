@@ -3,23 +3,12 @@ import { gatherKernel } from './kernels/gather.ts';
 import { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum.ts';
 
 /**
- * Extra kernels per backend, installed when that backend starts. Native kernels (or any later
- * optimisation) plug in through `registerExtraKernel` without touching model code.
- * A kernel already registered for that backend is replaced: the extra one is there to win.
+ * Installs tunefleet's JS kernels for `backendName` into tfjs's registry, replacing the backend's
+ * own (they are there to win), and returns their names. The native backend registers its kernels
+ * itself (libs/native-kernels' registerNativeBackend); tensorflow needs none.
  */
-const extraKernels = new Map<string, tf.KernelConfig[]>();
-
-export function registerExtraKernel(config: tf.KernelConfig): void {
-  const list = extraKernels.get(config.backendName) ?? [];
-  extraKernels.set(config.backendName, [...list.filter((k) => k.kernelName !== config.kernelName), config]);
-  if (isBackendRegistered(config.backendName)) install(config);
-}
-
-/** Installs the built-in and registered extra kernels for `backendName` into tfjs's registry. */
 export function installExtraKernels(backendName: string): string[] {
-  const registered = extraKernels.get(backendName) ?? [];
-  const names = new Set(registered.map((k) => k.kernelName));
-  const list = [...builtinKernels(backendName).filter((k) => !names.has(k.kernelName)), ...registered];
+  const list = builtinKernels(backendName);
   list.forEach(install);
   return list.map((k) => k.kernelName);
 }
@@ -49,8 +38,4 @@ function install(config: tf.KernelConfig): void {
     tf.unregisterKernel(config.kernelName, config.backendName);
   }
   tf.registerKernel(config);
-}
-
-function isBackendRegistered(name: string): boolean {
-  return tf.findBackendFactory(name) != null;
 }

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fast-math.h"
-#include "kernels.h"
+#include "attention.h"
 #include "thread-pool.h"
 
 extern "C" {

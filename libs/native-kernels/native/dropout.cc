@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "fast-math.h"
-#include "kernels.h"
+#include "dropout.h"
 #include "thread-pool.h"
 
 namespace tunefleet {

@@ -1,9 +1,9 @@
+// Row-wise and elementwise kernels: softmax, erf, GELU (vectorised fast-math) and broadcasting binary ops.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "fast-math.h"
-#include "kernels.h"
+#include "elementwise.h"
 #include "thread-pool.h"
 
 namespace tunefleet {
@@ -14,22 +14,6 @@ constexpr int64_t kElementGrain = 1 << 15;  // elements per thread below which t
 // Rows per thread for row-wise kernels: aim for ~kElementGrain elements each.
 int64_t rowGrain(int64_t cols) { return std::max<int64_t>(1, kElementGrain / std::max<int64_t>(cols, 1)); }
 }  // namespace
-
-void unsortedSegmentSum(const float* x, const int32_t* ids, int64_t rows, int64_t inner, int64_t numSegments,
-                        float* out) {
-  std::memset(out, 0, sizeof(float) * numSegments * inner);
-  // Split over columns so threads never write the same element, whatever the ids.
-  pool().parallelFor(inner, std::max<int64_t>(16, kElementGrain / std::max<int64_t>(rows, 1)),
-                     [&](int64_t c0, int64_t c1) {
-                       for (int64_t r = 0; r < rows; r++) {
-                         const int64_t s = ids[r];
-                         if (s < 0 || s >= numSegments) continue;  // dropped, as TensorFlow does
-                         const float* src = x + r * inner;
-                         float* dst = out + s * inner;
-                         for (int64_t c = c0; c < c1; c++) dst[c] += src[c];
-                       }
-                     });
-}
 
 void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
   pool().parallelFor(rows, rowGrain(cols), [&](int64_t r0, int64_t r1) {
@@ -177,25 +161,6 @@ void binaryBroadcast(BinaryOp op, const float* a, const float* b, float* out, co
     case BinaryOp::kMul: return binaryRows([](float x, float y) { return x * y; }, a, b, out, outShape, aStrides, bStrides, rank);
     case BinaryOp::kDiv: return binaryRows([](float x, float y) { return x / y; }, a, b, out, outShape, aStrides, bStrides, rank);
   }
-}
-
-void adamw(float* param, const float* grad, float* m, float* v, int64_t size, float weightDecay,
-           const AdamWHyper& h) {
-  const double bc1 = 1.0 - std::pow(static_cast<double>(h.beta1), static_cast<double>(h.step));
-  const double bc2 = 1.0 - std::pow(static_cast<double>(h.beta2), static_cast<double>(h.step));
-  const float stepSize = static_cast<float>(h.learningRate / bc1);
-  const float invSqrtBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
-  const float decay = 1.0f - h.learningRate * weightDecay;
-  const float b1 = h.beta1, b2 = h.beta2, eps = h.epsilon;
-  pool().parallelFor(size, kElementGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const float g = grad[i];
-      m[i] = b1 * m[i] + (1.0f - b1) * g;
-      v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-      // PyTorch's AdamW: decoupled decay first, then the Adam step.
-      param[i] = param[i] * decay - stepSize * m[i] / (std::sqrt(v[i]) * invSqrtBc2 + eps);
-    }
-  });
 }
 
 }  // namespace tunefleet

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels.h"
+#include "layer-norm.h"
 #include "thread-pool.h"
 
 namespace tunefleet {

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels.h"
+#include "layout.h"
 #include "thread-pool.h"
 
 namespace tunefleet {

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels.h"
+#include "matmul.h"
 #include "thread-pool.h"
 
 extern "C" {

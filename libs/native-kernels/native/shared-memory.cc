@@ -10,7 +10,9 @@
 #include <cstring>
 #include <string>
 
-#include <napi.h>
+#include "binding.h"
+
+namespace tunefleet::binding {
 
 namespace {
 
@@ -38,8 +40,6 @@ size_t byteCount(const Napi::CallbackInfo& info, size_t i) {
   }
   return static_cast<size_t>(bytes);
 }
-
-}  // namespace
 
 // sharedMemoryCreate(bytes, name) -> { buffer: ArrayBuffer (read-write, zero-filled), fd: number }.
 // The fd stays open (so /proc/self/fd/<fd> names it) until the buffer is garbage-collected.
@@ -97,3 +97,15 @@ Napi::Value SharedMemoryOpen(const Napi::CallbackInfo& info) {
   auto* mapping = new Mapping{base, bytes, -1};
   return Napi::ArrayBuffer::New(env, base, bytes, unmap, mapping);
 }
+
+}  // namespace
+
+BindingTable sharedMemoryBindings() {
+  static const Binding rows[] = {
+    {"sharedMemoryCreate", SharedMemoryCreate},
+    {"sharedMemoryOpen", SharedMemoryOpen},
+  };
+  return tableOf(rows);
+}
+
+}  // namespace tunefleet::binding

@@ -3,8 +3,22 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The C++ addon's functions (native/addon.cc). Every array is used in place, never copied. */
+/**
+ * The C++ addon's op-code tables, defined once in the family headers (native/unary.h,
+ * native/elementwise.h, native/matmul.h): tfjs kernel or activation name -> the code the addon takes.
+ */
+export interface NativeOpCodes {
+  readonly unary: Readonly<Record<string, number>>;
+  readonly binary: Readonly<Record<string, number>>;
+  readonly activation: Readonly<Record<string, number>>;
+}
+
+/**
+ * The C++ addon's functions (each family's native/*-binding.cc). Every array is used in place, never
+ * copied. A new binding is declared here and in ADDON_FUNCTIONS below; loading checks the two agree.
+ */
 export interface NativeAddon {
+  readonly opCodes: NativeOpCodes;
   setThreads(threads: number): number;
   threads(): number;
   blasConfig(): string;
@@ -160,6 +174,74 @@ export interface NativeAddon {
   ): void;
 }
 
+type AddonFunctionName = { [K in keyof NativeAddon]: NativeAddon[K] extends (...args: never[]) => unknown ? K : never }[keyof NativeAddon];
+
+/** Every function NativeAddon declares (the Record type makes tsc reject a missing or extra name). */
+const ADDON_FUNCTIONS: Record<AddonFunctionName, true> = {
+  setThreads: true,
+  threads: true,
+  blasConfig: true,
+  matMul: true,
+  unsortedSegmentSum: true,
+  softmax: true,
+  softmaxGrad: true,
+  erf: true,
+  gelu: true,
+  geluGrad: true,
+  layerNorm: true,
+  addLayerNorm: true,
+  layerNormGrad: true,
+  binary: true,
+  transpose: true,
+  addN: true,
+  addInto: true,
+  nonzeroBlocks: true,
+  sharedMemoryCreate: true,
+  sharedMemoryOpen: true,
+  unary: true,
+  gather: true,
+  reduceSum: true,
+  adamw: true,
+  attention: true,
+  attentionQkv: true,
+  attentionQkvGrad: true,
+  keepMask: true,
+  applyKeepMask: true,
+  attentionGrad: true,
+};
+/** The functions a built addon must export, no more and no fewer. */
+export const ADDON_FUNCTION_NAMES: readonly string[] = Object.freeze(Object.keys(ADDON_FUNCTIONS));
+const OP_CODE_TABLES: readonly (keyof NativeOpCodes)[] = ['unary', 'binary', 'activation'];
+
+/**
+ * Whether `exports` (what the built addon's module exports) is exactly what NativeAddon declares:
+ * every declared function, no other, and well-formed op-code tables. A mismatch (an addon built
+ * from other sources than this checkout) is named binding by binding, with what to do.
+ */
+export function checkAddonExports(exports: Record<string, unknown>, path: string): { ok: true; addon: NativeAddon } | { ok: false; reason: string } {
+  const expected = ADDON_FUNCTION_NAMES;
+  const problems: string[] = [];
+  const missing = expected.filter((name) => typeof exports[name] !== 'function');
+  if (missing.length > 0) problems.push(`lacks the binding${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  const extra = Object.keys(exports).filter((name) => name !== 'opCodes' && !expected.includes(name));
+  if (extra.length > 0) problems.push(`exports ${extra.join(', ')}, which src/addon.ts does not declare`);
+  const badTables = OP_CODE_TABLES.filter((table) => !isOpCodeTable((exports.opCodes as Record<string, unknown> | undefined)?.[table]));
+  if (badTables.length > 0) problems.push(`has no well-formed opCodes.${badTables.join(', opCodes.')} (name -> distinct codes 0..n-1)`);
+  if (problems.length === 0) return { ok: true, addon: exports as unknown as NativeAddon };
+  return {
+    ok: false,
+    reason: `native addon ${path} does not match src/addon.ts: it ${problems.join('; it ')}; rebuild it with \`node libs/native-kernels/build.mjs\``,
+  };
+}
+
+/** An op-code table indexes a C++ enum: integer codes, each of 0..n-1 exactly once. */
+function isOpCodeTable(table: unknown): boolean {
+  if (typeof table !== 'object' || table === null) return false;
+  const codes = Object.values(table as Record<string, unknown>);
+  if (codes.length === 0 || !codes.every((code) => Number.isInteger(code))) return false;
+  return (codes as number[]).sort((a, b) => a - b).every((code, i) => code === i);
+}
+
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -184,7 +266,8 @@ function load(): AddonLoad {
   }
   try {
     const require = createRequire(import.meta.url);
-    return { ok: true, addon: require(addonPath) as NativeAddon, path: addonPath };
+    const checked = checkAddonExports(require(addonPath) as Record<string, unknown>, addonPath);
+    return checked.ok ? { ...checked, path: addonPath } : checked;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, reason: `native addon ${addonPath} failed to load: ${message}; rebuild it with \`node libs/native-kernels/build.mjs\`` };

@@ -18,31 +18,30 @@ export { applyDropout, keepMask } from './dropout.ts';
 export { addLayerNorm, gelu, layerNorm } from './fused-ops.ts';
 export { isNativeActive } from './native-context.ts';
 export { NativeKernelError, type NativeKernelErrorCode } from './native-kernel-error.ts';
+export { KernelInputError, type KernelInputErrorCode } from './kernel-input-error.ts';
+export { checkGatherIndices, planGather, planSegmentSum, type GatherPlan, type SegmentSumPlan } from './kernels/gather-plan.ts';
 export { NATIVE_BACKEND_NAME } from './native-backend.ts';
 
 export type NativeRegistration = { ok: true; name: 'native'; threads: number } | { ok: false; reason: string };
 
 /**
- * The output pool's bound in bytes: `poolMb`, else the TUNEFLEET_POOL_MB environment variable, else
- * min(4 GiB, a quarter of the memory). A bad value comes back as the reason string.
+ * The output pool's bound in bytes: `poolMb` megabytes, or min(4 GiB, a quarter of the memory) when
+ * it is undefined. A bad value comes back as the reason string.
  */
 function poolLimitFrom(poolMb: number | undefined): number | string {
-  const fromEnv = process.env.TUNEFLEET_POOL_MB;
-  if (poolMb === undefined && (fromEnv === undefined || fromEnv.trim() === '')) return defaultPoolBytes();
-  const mb = poolMb ?? Number(fromEnv);
-  if (!Number.isFinite(mb) || mb < 0) {
-    const source = poolMb === undefined ? `TUNEFLEET_POOL_MB="${fromEnv}"` : `poolMb ${poolMb}`;
-    return `${source}: the native output pool size must be a number of megabytes >= 0`;
-  }
-  return Math.floor(mb * 2 ** 20);
+  if (poolMb === undefined) return defaultPoolBytes();
+  if (!Number.isFinite(poolMb) || poolMb < 0) return `poolMb ${poolMb}: the native output pool size must be a number of megabytes >= 0`;
+  return Math.floor(poolMb * 2 ** 20);
 }
 
 /**
  * Registers the 'native' tfjs backend if the addon is built and loads. Never throws: a missing or
- * broken addon, or a bad thread count, comes back as `{ ok: false, reason }`. `threads` (default:
- * the CPUs available) is how many threads every native kernel uses, BLAS products included: those
- * are split across the addon's own threads with OpenBLAS single-threaded inside, so exactly
- * `threads` run. Calling it again only changes the thread count. The caller then runs `await tf.setBackend('native')`.
+ * broken addon, or a bad thread count or pool size, comes back as `{ ok: false, reason }`. `threads`
+ * (default: the CPUs available) is how many threads every native kernel uses, BLAS products
+ * included: those are split across the addon's own threads with OpenBLAS single-threaded inside, so
+ * exactly `threads` run. `poolMb` bounds the memory that released outputs keep for reuse (0 turns
+ * reuse off; default min(4 GiB, a quarter of the memory)). Calling it again only changes the thread
+ * count and the pool bound. The caller then runs `await tf.setBackend('native')`.
  */
 export async function tryRegisterNativeBackend(
   options: { threads?: number; poolMb?: number } = {},

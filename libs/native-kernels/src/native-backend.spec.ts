@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { errorCode } from '@tunefleet/core';
+import { loadAddon } from './addon.ts';
 import { nativeBackendInfo, tryRegisterNativeBackend } from './index.ts';
 import { expectClose, randomValues, runOn, sizeOf } from './test-support.ts';
 
@@ -224,7 +226,14 @@ describe.skipIf(!registration.ok)(`native backend${skipReason}`, () => {
     });
   }
 
-  it('unary ops (Neg, Exp, Square, Floor, Sqrt, Rsqrt, Tanh, Log, Abs, Sigmoid, Relu, Reciprocal, Ceil) match cpu', async () => {
+  const testedUnaryOps = ['Neg', 'Exp', 'Square', 'Floor', 'Sqrt', 'Rsqrt', 'Tanh', 'Log', 'Abs', 'Sigmoid', 'Relu', 'Reciprocal', 'Ceil'];
+  it('the parity test below covers every unary op the addon exports (native/unary.h)', () => {
+    const loaded = loadAddon();
+    if (!loaded.ok) throw new Error(loaded.reason);
+    expect(Object.keys(loaded.addon.opCodes.unary).sort()).toEqual([...testedUnaryOps].sort());
+  });
+
+  it(`unary ops (${testedUnaryOps.join(', ')}) match cpu`, async () => {
     await compare(() => {
       const x = tf.mul(rand([70001], 90), 5); // threaded; negatives give NaN for sqrt/log on both
       const positive = tf.add(tf.abs(x), 0.1);
@@ -239,7 +248,16 @@ describe.skipIf(!registration.ok)(`native backend${skipReason}`, () => {
       tf.gather(rand([3, 50, 7], 92), tf.tensor1d([0, 49, 7], 'int32'), 1),
     ]);
     await tf.setBackend('native');
-    expect(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([4], 'int32'))).toThrow(/index value 4 is not in \[0, 3\]/);
+    expect(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([4], 'int32'))).toThrow(/GatherV2: indices\[0\] = 4 is not in \[0, 3\]/);
+    const error = (() => {
+      try {
+        tf.gather(tf.zeros([4, 2]), tf.tensor1d([0, -1], 'int32'));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(errorCode(error)).toBe('KERNEL_INDEX_OUT_OF_RANGE');
+    expect((error as Error).message).toContain('indices[1] = -1');
   });
 
   it('Concat along axes 0, 1 and 2 (pooled output) matches cpu; int32 falls back', async () => {

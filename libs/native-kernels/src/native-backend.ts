@@ -3,10 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { backend_util } from '@tensorflow/tfjs-core';
 import { totalmem } from 'node:os';
 import type { NativeAddon } from './addon.ts';
-import { binaryKernels, erfKernel, softmaxKernel, unsortedSegmentSumKernel } from './kernels/elementwise.ts';
+import { addNKernel } from './kernels/accumulate.ts';
+import { binaryKernels, erfKernel, softmaxKernel } from './kernels/elementwise.ts';
+import { gatherKernel, unsortedSegmentSumKernel } from './kernels/gather.ts';
 import { concatKernel, reduceKernels, transposeKernel } from './kernels/layout.ts';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/mat-mul.ts';
-import { addNKernel, gatherKernel, unaryKernels } from './kernels/unary.ts';
+import { unaryKernels } from './kernels/unary.ts';
 
 export const NATIVE_BACKEND_NAME = 'native';
 
@@ -172,6 +174,7 @@ export class NativeBackend extends MathBackendCPU {
   }
 }
 
+/** The one list of the native backend's kernels (each family's file under kernels/). */
 function nativeKernels(addon: NativeAddon): tf.KernelConfig[] {
   return [
     batchMatMulKernel(addon),

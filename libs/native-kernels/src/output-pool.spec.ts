@@ -130,14 +130,19 @@ describe.skipIf(!registration.ok)(`native backend output pool bound${skipReason}
     }
   });
 
-  it('a bad pool size, from the option or TUNEFLEET_POOL_MB, is refused with the value named', async () => {
-    const bad = await tryRegisterNativeBackend({ threads: 1, poolMb: -1 });
-    expect(bad).toEqual({ ok: false, reason: expect.stringContaining('poolMb -1') });
+  it('a bad pool size is refused with the value named', async () => {
+    for (const poolMb of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const bad = await tryRegisterNativeBackend({ threads: 1, poolMb });
+      expect(bad).toEqual({ ok: false, reason: expect.stringContaining(`poolMb ${poolMb}: the native output pool size must be a number of megabytes >= 0`) });
+    }
+  });
+
+  it('the pool size comes only from poolMb: TUNEFLEET_POOL_MB is the apps\' to read, not this library\'s', async () => {
     const saved = process.env.TUNEFLEET_POOL_MB;
-    process.env.TUNEFLEET_POOL_MB = 'lots';
+    process.env.TUNEFLEET_POOL_MB = '0';
     try {
-      const fromEnv = await tryRegisterNativeBackend({ threads: 1 });
-      expect(fromEnv).toEqual({ ok: false, reason: expect.stringContaining('TUNEFLEET_POOL_MB="lots"') });
+      expect(await tryRegisterNativeBackend({ threads: 1 })).toMatchObject({ ok: true });
+      expect(nextOutputReusesReleased(await nativeBackend())).toBe(true); // the default pool, not 0 MB
     } finally {
       if (saved === undefined) delete process.env.TUNEFLEET_POOL_MB;
       else process.env.TUNEFLEET_POOL_MB = saved;

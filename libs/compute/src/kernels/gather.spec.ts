@@ -45,6 +45,7 @@ describe('GatherV2 row-copy kernel on wasm', () => {
   it('rejects an index outside the table', () => {
     const x = tf.tensor2d([[1, 2], [3, 4]]);
     expect(() => tf.gather(x, tf.tensor1d([0, 2], 'int32'))).toThrow(/indices\[1\] = 2 is not in \[0, 1\]/);
+    expect(() => tf.gather(x, tf.tensor1d([-1], 'int32'))).toThrow(expect.objectContaining({ code: 'KERNEL_INDEX_OUT_OF_RANGE' }));
     x.dispose();
   });
 });

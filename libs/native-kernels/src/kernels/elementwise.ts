@@ -2,16 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.ts';
 import { allocOutput, nativeKernel, broadcastStrides, float32Values, sizeOf } from './kernel-io.ts';
 
-/** Op codes of native/kernels.h BinaryOp. */
-const binaryOps = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
-
 /**
- * float32 Add/Sub/Multiply/RealDiv with numpy broadcasting in one native pass. The cpu backend's
- * broadcasting path converts every flat index to coordinates in JS, which is what made the
- * attention-mask and LayerNorm broadcasts slow.
+ * float32 Add/Sub/Multiply/RealDiv (the kernels of the addon's opCodes.binary) with numpy
+ * broadcasting in one native pass. The cpu backend's broadcasting path converts every flat index to
+ * coordinates in JS, which is what made the attention-mask and LayerNorm broadcasts slow.
  */
 export function binaryKernels(addon: NativeAddon): tf.KernelConfig[] {
-  return (Object.keys(binaryOps) as (keyof typeof binaryOps)[]).map((kernelName) => {
+  return Object.entries(addon.opCodes.binary).map(([kernelName, op]) => {
     return nativeKernel(kernelName, (args, backend) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const aValues = float32Values(backend, a);
@@ -19,7 +16,7 @@ export function binaryKernels(addon: NativeAddon): tf.KernelConfig[] {
       if (aValues === undefined || bValues === undefined) return undefined;
       const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const out = allocOutput(backend, sizeOf(outShape));
-      addon.binary(binaryOps[kernelName], aValues, bValues, out, outShape, broadcastStrides(a.shape, outShape),
+      addon.binary(op, aValues, bValues, out, outShape, broadcastStrides(a.shape, outShape),
         broadcastStrides(b.shape, outShape));
       return backend.makeTensorInfo(outShape, 'float32', out);
     });
@@ -49,23 +46,5 @@ export function softmaxKernel(addon: NativeAddon): tf.KernelConfig {
     const out = allocOutput(backend, values.length);
     addon.softmax(values, out, cols);
     return backend.makeTensorInfo(logits.shape, 'float32', out);
-  });
-}
-
-/** Sums rows of `x` into `numSegments` rows: the gradient of tf.gather (embedding lookup). */
-export function unsortedSegmentSumKernel(addon: NativeAddon): tf.KernelConfig {
-  return nativeKernel('UnsortedSegmentSum', (args, backend) => {
-    const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-    const { numSegments } = args.attrs as { numSegments: number };
-    const values = float32Values(backend, x);
-    const idsRaw = segmentIds.dtype === 'int32' ? backend.data.get(segmentIds.dataId).values : undefined;
-    if (values === undefined || !(idsRaw instanceof Int32Array)) return undefined;
-    const rows = idsRaw.length;
-    const innerShape = x.shape.slice(segmentIds.shape.length);
-    const inner = rows === 0 ? sizeOf(innerShape) : values.length / rows;
-    const outShape = [numSegments, ...innerShape];
-    const out = allocOutput(backend, numSegments * inner);
-    addon.unsortedSegmentSum(values, idsRaw, out, inner, numSegments);
-    return backend.makeTensorInfo(outShape, 'float32', out);
   });
 }

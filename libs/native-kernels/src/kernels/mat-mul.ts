@@ -3,8 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.ts';
 import { allocOutput, nativeKernel, float32Values, sizeOf } from './kernel-io.ts';
 
-/** Activation codes of native/kernels.h; prelu (and anything new) takes the composed path. */
-const activationCodes: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu: 5 };
+/** The addon's code for a fused activation; undefined (prelu, anything new) takes the composed path. */
+function activationCode(addon: NativeAddon, activation: string): number | undefined {
+  const codes = addon.opCodes.activation;
+  return Object.hasOwn(codes, activation) ? codes[activation] : undefined;
+}
 
 interface MatMulPlan {
   outShape: number[]; // [...broadcast batch dims, m, n]
@@ -105,7 +108,7 @@ export function batchMatMulKernel(addon: NativeAddon): tf.KernelConfig {
     const bValues = float32Values(backend, b);
     if (aValues === undefined || bValues === undefined) return undefined;
     const plan = planMatMul(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
-    return runMatMul(addon, backend, aValues, bValues, plan, attrs, null, 0);
+    return runMatMul(addon, backend, aValues, bValues, plan, attrs, null, addon.opCodes.activation.linear);
   });
 }
 
@@ -129,12 +132,12 @@ export function fusedMatMulKernel(addon: NativeAddon): tf.KernelConfig {
       biasValues.length === plan.n &&
       inputs.bias.shape.length <= plan.outShape.length &&
       inputs.bias.shape.slice(0, -1).every((d) => d === 1);
-    const code = activationCodes[activation];
+    const code = activationCode(addon, activation);
     if ((inputs.bias === undefined || isRowBias) && code !== undefined) {
       return runMatMul(addon, backend, aValues, bValues, plan, attrs, isRowBias ? biasValues! : null, code);
     }
     // Composed path: native product, then the registered Add and activation kernels.
-    let current = runMatMul(addon, backend, aValues, bValues, plan, attrs, null, 0);
+    let current = runMatMul(addon, backend, aValues, bValues, plan, attrs, null, addon.opCodes.activation.linear);
     if (inputs.bias !== undefined) current = applyAndDispose(backend, current, 'Add', { a: current, b: inputs.bias }, {});
     return applyActivation(backend, current, activation, inputs.preluActivationWeights, attrs.leakyreluAlpha);
   });
