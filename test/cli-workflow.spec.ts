@@ -122,6 +122,37 @@ describe('tunefleet CLI: init-model -> train -> evaluate -> predict', () => {
     }
   });
 
+  it('evaluate and predict pick the text column as train does: the first of text, sentence, sentence1', async () => {
+    const test = await readFile(join(FIXTURES, 'sst2-test-40.tsv'), 'utf8');
+    const textFile = join(work, 'text-column.tsv');
+    await writeFile(textFile, test.replace(/^sentence\tlabel\n/, 'text\tlabel\n'));
+    const evaluate = await tunefleet(['evaluate', '--model', outDir, '--file', textFile]);
+    expect(evaluate.stderr).not.toMatch(/Error:/);
+    expect(evaluate.code).toBe(0);
+    expect(JSON.parse(evaluate.stdout).examples).toBe(40);
+
+    const pairFile = join(work, 'sentence1-column.tsv');
+    await writeFile(pairFile, test.replace(/^sentence\tlabel\n/, 'sentence1\tlabel\n'));
+    const output = join(work, 'sentence1-predictions.jsonl');
+    const predict = await tunefleet(['predict', '--model', outDir, '--input', pairFile, '--output', output]);
+    expect(predict.code).toBe(0);
+    const rows = (await readFile(output, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(rows).toHaveLength(40);
+    expect(rows[0].text).toBe(test.split('\n')[1]!.split('\t')[0]);
+  });
+
+  it('a run file with bad fields of both halves gets them all in one error', async () => {
+    const yaml = join(work, 'bad-run.yaml');
+    await writeFile(yaml, [`model: ${initDir}`, 'train_file: t.tsv', 'max_seq_length: 0', 'backend: gpu', `output_dir: ${join(work, 'never')}`, 'learning_rate: fast', 'warmup_ratio: 2'].join('\n'));
+    const result = await tunefleet(['train', '--config', yaml, '--collective-timeout-ms', '50']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${yaml} (+ flags): 5 invalid run field(s):`);
+    for (const field of ['max_seq_length (--max-seq-length)', 'backend (--backend)', 'collective_timeout_ms (--collective-timeout-ms)', 'learning_rate (--learning-rate)', 'warmup_ratio (--warmup-ratio)']) {
+      expect(result.stderr).toContain(field);
+    }
+    expect(result.stderr).toContain('[RUN_SPEC_INVALID]');
+  });
+
   it('bad rows stop the run before training and are named file:line', async () => {
     const badTrain = join(work, 'bad-train.tsv');
     await writeFile(badTrain, 'sentence\tlabel\ngood movie\t1\n\t0\nbad movie\n');

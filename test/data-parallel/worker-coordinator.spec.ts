@@ -4,9 +4,10 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCoordinatorClient, startCoordinator, type RunningCoordinator } from '@tunefleet/coordinator';
 import { loadWeights, readSafetensors } from '@tunefleet/model';
-import { GradientDtype, JobState, type JobProgress } from '@tunefleet/proto';
+import { GradientDtype, JobState, type JobProgress, type JobSpec } from '@tunefleet/proto';
+import { loadJobInputs } from '@tunefleet/run';
 import { parseTrainingArguments, Trainer } from '@tunefleet/trainer';
-import { loadJobInputs, runWorker, type WorkerResult } from '@tunefleet/worker';
+import { runWorker, type WorkerResult } from '@tunefleet/worker';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJobFolder } from './job-folder.ts';
 import { maxRelativeDifference, removeTempDirs, snapshot, tempDir, useCpu } from './support.ts';
@@ -79,8 +80,18 @@ describe('runWorker with a real coordinator', () => {
 
     // The same job in one process with batch 8 ends with the same weights.
     const args = parseTrainingArguments({ ...trainingArguments, output_dir: join(root, 'single'), per_device_train_batch_size: 8, eval_strategy: 'no', save_strategy: 'no' }, 'single');
-    const spec = { modelNameOrPath: folder.modelDir, task: 'sequence-classification', trainFile: folder.trainFile, validationFile: '' } as const;
-    const inputs = await loadJobInputs({ ...spec, name: 'single', worldSize: 1, trainingArgumentsJson: '{}', gradientDtype: 0, collectiveTimeoutMs: 0 }, args.seed, () => {});
+    const spec: JobSpec = {
+      modelNameOrPath: folder.modelDir,
+      task: 'sequence-classification',
+      trainFile: folder.trainFile,
+      validationFile: '',
+      name: 'single',
+      worldSize: 1,
+      trainingArgumentsJson: '{}',
+      gradientDtype: 0,
+      collectiveTimeoutMs: 0,
+    };
+    const inputs = await loadJobInputs(spec, args.seed, () => {});
     await new Trainer({ model: inputs.model, args, trainDataset: inputs.trainSet }).train();
     const reference = snapshot(inputs.model);
     loadWeights(inputs.model, (await readSafetensors(join(outputDir, 'model.safetensors'))).tensors);

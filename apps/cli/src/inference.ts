@@ -3,7 +3,7 @@ import { labelMapFrom, type LabelMap } from '@tunefleet/data';
 import { ARCHITECTURES, loadPretrained, readBertConfig, type BertModel, type ModelTask } from '@tunefleet/model';
 import { BertTokenizer } from '@tunefleet/tokenizer';
 import { parseTrainingArguments, Trainer, type ComputeMetrics } from '@tunefleet/trainer';
-import { CliConfigError } from './run-config.ts';
+import { CliConfigError } from './cli-config-error.ts';
 
 export interface LoadedModel {
   readonly model: BertModel;

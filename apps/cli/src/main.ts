@@ -1,12 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { TrainingArgumentsSchema } from '@tunefleet/trainer';
-import { RUN_ARGUMENT_KEYS } from './run-config.ts';
-import { camelOptionsToSnake, optionsFromShape } from './schema-flags.ts';
-import { formatError } from './errors.ts';
+import { formatError } from './format-error.ts';
+import { EVALUATE_FLAG_KEYS, InferenceOptionsSchema, parseInferenceOptions, PREDICT_FLAG_KEYS } from './inference-options.ts';
+import { parseProcessOptions, ProcessOptionsSchema } from './process-options.ts';
+import { optionsFromShape } from './schema-flags.ts';
+import { trainFlagValues, trainSchemaOptions } from './train-flags.ts';
 
-const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
 // More local workers than cores only slows each step down; 64 is a typo guard, not a tuning value.
 const MAX_LOCAL_WORKERS = 64;
+// Inference holds no gradients or optimizer state, so it takes larger batches than training's 8.
+const INFERENCE_BATCH_SIZE = 64;
 
 function positiveInteger(flag: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
   const parsed = Number(value);
@@ -16,10 +18,19 @@ function positiveInteger(flag: string, value: string, max = Number.MAX_SAFE_INTE
   return parsed;
 }
 
+function addOptions(command: Command, options: readonly Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
+}
+
+/** --backend and --threads, from the schema `train` reads them with. */
 function addBackendOptions(command: Command): Command {
-  return command
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS))
-    .addOption(new Option('--threads <n>', 'CPU threads for the native backend').argParser((v) => Number(v)));
+  return addOptions(command, optionsFromShape(ProcessOptionsSchema.shape));
+}
+
+/** The run fields evaluate/predict share with train, and --backend/--threads (--model required: there is no config file). */
+function inferenceOptions(keys: readonly string[]): Option[] {
+  return optionsFromShape(InferenceOptionsSchema.shape, { only: keys }).map((option) => (option.long === '--model' ? option.makeOptionMandatory() : option));
 }
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -46,55 +57,33 @@ function buildProgram(setExit: (code: number) => void): Command {
   const train = program
     .command('train')
     .description('fine-tune a model (flags follow run_glue and TrainingArguments, kebab-case)')
-    .option('--config <file>', 'YAML file with the same keys in snake_case')
-    .option('--model <dir>', 'pretrained model directory (config.json, model.safetensors, tokenizer)')
-    .option('--task <task>', 'sequence-classification')
-    .option('--train-file <file>', 'training data (.csv, .tsv, .jsonl)')
-    .option('--validation-file <file>', 'evaluation data')
-    .option('--text-column <name>', 'column holding the text')
-    .option('--text-pair-column <name>', 'column holding the second text of a pair')
-    .option('--label-column <name>', 'column holding the label')
-    .option('--max-seq-length <n>', 'truncate/pad to at most this many tokens', (v) => Number(v))
-    .option('--skip-bad-rows [bool]', 'skip and count bad rows instead of stopping', (v) => v !== 'false')
-    .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS))
-    .addOption(new Option('--gradient-dtype <dtype>', 'with --workers: gradients on the wire as f32 (exact) or bf16 (half the bytes)').choices(['f32', 'bf16']))
-    .option('--bind-cores', 'with --workers: pin each worker to its own CPU cores (--threads of them, default cores / workers), as mpirun --bind-to core');
-  addBackendOptions(train);
-  for (const option of optionsFromShape(TrainingArgumentsSchema.shape, RUN_ARGUMENT_KEYS)) train.addOption(option);
-  train.action(async (options) => {
+    .option('--config <file>', 'YAML file with the same keys in snake_case; flags override it')
+    .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS));
+  addOptions(train, trainSchemaOptions()).action(async (options) => {
     const { runTrain } = await import('./commands/train.ts');
-    const { config, workers, ...flags } = options as Record<string, unknown>;
-    setExit(await runTrain({ configFile: config as string | undefined, flags: camelOptionsToSnake(flags), workers: workers as number | undefined }));
+    const { config, workers } = options as { config?: string; workers?: number };
+    setExit(await runTrain({ configFile: config, flags: trainFlagValues(options), workers }));
   });
 
   const evaluate = program
     .command('evaluate')
     .description('evaluate a model on a labelled file and print the metrics as JSON')
-    .requiredOption('--model <dir>', 'model directory')
     .requiredOption('--file <file>', 'labelled data (.csv, .tsv, .jsonl)')
-    .option('--text-column <name>', 'column holding the text', 'sentence')
-    .option('--text-pair-column <name>', 'column holding the second text of a pair')
-    .option('--label-column <name>', 'column holding the label', 'label')
-    .option('--max-seq-length <n>', 'maximum tokens', (v) => Number(v), 128)
-    .option('--batch-size <n>', 'evaluation batch size', (v) => Number(v), 64);
-  addBackendOptions(evaluate).action(async (options) => {
+    .option('--batch-size <n>', 'evaluation batch size', (v) => positiveInteger('--batch-size', v), INFERENCE_BATCH_SIZE);
+  addOptions(evaluate, inferenceOptions(EVALUATE_FLAG_KEYS)).action(async (options) => {
     const { runEvaluate } = await import('./commands/evaluate.ts');
-    setExit(await runEvaluate(options));
+    setExit(await runEvaluate({ ...parseInferenceOptions(options, 'evaluate flags'), file: options.file, batchSize: options.batchSize }));
   });
 
   const predict = program
     .command('predict')
     .description('write one JSON object per input row: label, score, logits')
-    .requiredOption('--model <dir>', 'model directory')
     .requiredOption('--input <file>', 'plain text (one per line), or .csv/.tsv/.jsonl')
     .requiredOption('--output <file>', 'output .jsonl')
-    .option('--text-column <name>', 'column holding the text (data files)', 'sentence')
-    .option('--text-pair-column <name>', 'column holding the second text of a pair')
-    .option('--max-seq-length <n>', 'maximum tokens', (v) => Number(v), 128)
-    .option('--batch-size <n>', 'prediction batch size', (v) => Number(v), 64);
-  addBackendOptions(predict).action(async (options) => {
+    .option('--batch-size <n>', 'prediction batch size', (v) => positiveInteger('--batch-size', v), INFERENCE_BATCH_SIZE);
+  addOptions(predict, inferenceOptions(PREDICT_FLAG_KEYS)).action(async (options) => {
     const { runPredict } = await import('./commands/predict.ts');
-    setExit(await runPredict(options));
+    setExit(await runPredict({ ...parseInferenceOptions(options, 'predict flags'), input: options.input, output: options.output, batchSize: options.batchSize }));
   });
 
   const clusterAuth = (command: Command): Command =>
@@ -130,7 +119,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     ),
   ).action(async (options) => {
     const { runWorkerCommand } = await import('./commands/worker.ts');
-    setExit(await runWorkerCommand(options));
+    setExit(await runWorkerCommand({ ...options, ...parseProcessOptions(options, 'worker flags') }));
   });
 
   clusterAuth(

@@ -1,27 +1,53 @@
 import { Option } from 'commander';
-import { CliConfigError, snakeToKebab } from './run-config.ts';
+import { flagOf, helpOf } from '@tunefleet/run';
+import { CliConfigError } from './cli-config-error.ts';
 
 type FlagKind = 'number' | 'boolean' | 'string';
 
+interface ZodDef {
+  type: string;
+  innerType?: ZodLike;
+  defaultValue?: unknown;
+  entries?: Record<string, unknown>;
+  options?: ZodLike[];
+}
+
 interface ZodLike {
-  _zod?: { def: { type: string; innerType?: ZodLike; values?: unknown[]; entries?: Record<string, unknown>; options?: ZodLike[] } };
+  _zod?: { def: ZodDef };
+}
+
+/** The defs of a zod field from the outside in, through default/optional/nullable wrappers. */
+function* defsOf(field: unknown): Generator<ZodDef> {
+  let current = field as ZodLike | undefined;
+  for (let depth = 0; current?._zod && depth < 8; depth++) {
+    const def = current._zod.def;
+    yield def;
+    current = def.type === 'union' && def.options?.length ? (def.options.find((o) => o._zod?.def.type !== 'null') ?? def.options[0]) : def.innerType;
+  }
 }
 
 /** The scalar kind behind a zod field, looking through default/optional/nullable wrappers. */
 export function flagKind(field: unknown): FlagKind {
-  let current = field as ZodLike | undefined;
-  for (let depth = 0; current?._zod && depth < 8; depth++) {
-    const def = current._zod.def;
+  for (const def of defsOf(field)) {
     if (def.type === 'number' || def.type === 'int') return 'number';
     if (def.type === 'boolean') return 'boolean';
     if (def.type === 'string' || def.type === 'enum' || def.type === 'literal') return 'string';
-    if (def.type === 'union' && def.options?.length) {
-      current = def.options.find((o) => o._zod?.def.type !== 'null') ?? def.options[0];
-      continue;
-    }
-    current = def.innerType;
   }
   return 'string';
+}
+
+/** The schema's default, its choices and its description, as one help line. */
+function helpText(key: string, field: unknown, fallbackPrefix: string): string {
+  let defaultValue: unknown;
+  let choices: string[] | undefined;
+  for (const def of defsOf(field)) {
+    if (def.type === 'default' && defaultValue === undefined) defaultValue = def.defaultValue;
+    if (def.type === 'enum' && def.entries) choices = Object.values(def.entries).map(String);
+  }
+  const parts = [helpOf(field) ?? `${fallbackPrefix}${key}`];
+  if (choices !== undefined) parts.push(`(one of: ${choices.join(', ')})`);
+  if (defaultValue !== undefined && defaultValue !== null) parts.push(`(default: ${JSON.stringify(defaultValue)})`);
+  return parts.join(' ');
 }
 
 function parseBoolean(flag: string, value: string | undefined): boolean {
@@ -38,30 +64,42 @@ function parseNumber(flag: string, value: string): number {
   return parsed;
 }
 
-/** One commander option per schema field, named in kebab-case (`learning_rate` -> `--learning-rate`). */
-export function optionsFromShape(shape: Record<string, unknown>, skip: ReadonlySet<string>): Option[] {
-  const options: Option[] = [];
-  for (const [key, field] of Object.entries(shape)) {
-    if (skip.has(key)) continue;
-    const flag = snakeToKebab(key);
-    const kind = flagKind(field);
-    if (kind === 'boolean') {
-      options.push(new Option(`--${flag} [bool]`, `TrainingArguments.${key}`).argParser((v: string) => parseBoolean(flag, v)));
-    } else if (kind === 'number') {
-      options.push(new Option(`--${flag} <n>`, `TrainingArguments.${key}`).argParser((v: string) => parseNumber(flag, v)));
-    } else {
-      options.push(new Option(`--${flag} <value>`, `TrainingArguments.${key}`));
-    }
-  }
-  return options;
+export interface ShapeFlagOptions {
+  /** Only these keys (default: every key of the shape). */
+  readonly only?: readonly string[];
+  readonly skip?: ReadonlySet<string>;
+  /** Help for fields without a description: this prefix and the key (`TrainingArguments.`). */
+  readonly fallbackHelp?: string;
 }
 
-/** commander's camelCase option bag back to snake_case keys; undefined values are dropped. */
-export function camelOptionsToSnake(options: Record<string, unknown>): Record<string, unknown> {
+/**
+ * One commander option per schema field, named by `flagOf` (`learning_rate` -> `--learning-rate`,
+ * `model_name_or_path` -> `--model`), with the field's help, choices and default in its help text.
+ * No commander defaults: an unset flag must not override a config file; the schema fills defaults.
+ */
+export function optionsFromShape(shape: Record<string, unknown>, options: ShapeFlagOptions = {}): Option[] {
+  const keys = options.only ?? Object.keys(shape);
+  return keys
+    .filter((key) => !options.skip?.has(key))
+    .map((key) => {
+      const field = shape[key];
+      const flag = flagOf(key, field);
+      const help = helpText(key, field, options.fallbackHelp ?? '');
+      const kind = flagKind(field);
+      if (kind === 'boolean') return new Option(`--${flag} [bool]`, help).argParser((v: string) => parseBoolean(flag, v));
+      if (kind === 'number') return new Option(`--${flag} <n>`, help).argParser((v: string) => parseNumber(flag, v));
+      return new Option(`--${flag} <value>`, help);
+    });
+}
+
+/** commander's camelCase option bag back to the schemas' snake_case keys; unset flags are dropped. */
+export function optionValuesToKeys(values: Record<string, unknown>, ...shapes: Record<string, unknown>[]): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (value === undefined) continue;
-    result[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+  for (const shape of shapes) {
+    for (const [key, field] of Object.entries(shape)) {
+      const attribute = flagOf(key, field).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+      if (values[attribute] !== undefined) result[key] = values[attribute];
+    }
   }
   return result;
 }

@@ -1,7 +1,8 @@
 import { GradientDtype, JobSpec } from '@tunefleet/proto';
 import { describe, expect, it } from 'vitest';
-import { JobSpecError } from './errors.ts';
-import { parseJobSpecYaml, validateJobSpec } from './job-spec.ts';
+import { parse as parseYaml } from 'yaml';
+import { JobSpecError } from './coordinator-error.ts';
+import { parseJobSpecYaml, validateJobSpec, validateJobSpecInput } from './job-spec.ts';
 
 const GOOD_YAML = `
 name: sst2-tiny
@@ -80,6 +81,20 @@ describe('parseJobSpecYaml', () => {
       ['max_seq_length', 12],
       ['text_column', 13],
     ]);
+  });
+
+  it('takes collective_timeout_ms from the job file, within its bounds', () => {
+    expect(parseJobSpecYaml(`${GOOD_YAML}collective_timeout_ms: 90000\n`, 'job.yaml').collectiveTimeoutMs).toBe(90_000);
+    const bad = specError(() => parseJobSpecYaml(`${GOOD_YAML}collective_timeout_ms: 50\n`, 'job.yaml'));
+    expect(bad.issues.map((issue) => [issue.field, issue.line])).toEqual([['collective_timeout_ms', 12]]);
+  });
+
+  it('gives the RunSpec the job runs, as `tunefleet train` would parse it', () => {
+    const { run, trainingArguments } = validateJobSpecInput(parseYaml(GOOD_YAML), 'job.yaml');
+    expect(run).toMatchObject({ model_name_or_path: 'prajjwal1/bert-tiny', task: 'sequence-classification', train_file: 'data/sst2/train.tsv', label_column: 'label', max_seq_length: 128 });
+    expect(run.training_arguments).toEqual(trainingArguments);
+    expect(run).not.toHaveProperty('world_size');
+    expect(run).not.toHaveProperty('gradient_dtype');
   });
 
   it('reports YAML syntax errors and non-mapping documents', () => {

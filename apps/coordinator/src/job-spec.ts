@@ -1,62 +1,32 @@
 import { GradientDtype, type JobSpec } from '@tunefleet/proto';
-import { describeValue, parseTrainingArguments, trainingArgumentsToJSON, TrainingArgumentsError, type TrainingArguments } from '@tunefleet/trainer';
+import { ParallelArgumentsSchema, pickRunSpec, runArgumentsInputFromWire, RunSpecSchema, RunTaskSchema, type RunSpec } from '@tunefleet/run';
+import { describeValue, trainingArgumentsToJSON, type TrainingArguments } from '@tunefleet/trainer';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
-import { JobSpecError, type SpecIssue } from './errors.ts';
+import { JobSpecError, type SpecIssue } from './coordinator-error.ts';
 
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 // Past a few thousand ranks a ring all-reduce is latency-bound and the coordinator's fan-out with it.
 const MAX_WORLD_SIZE = 1024;
-// 30 s: longer than the slowest bucket a healthy CPU ring moves, short enough that a hang surfaces.
-const DEFAULT_COLLECTIVE_TIMEOUT_MS = 30_000;
-// The CLI's defaults, so a job runs what `tunefleet train` runs: SST-2 sentences average ~20 word
-// pieces, so 128 loses nothing; BERT's position table holds 512.
-const DEFAULT_LABEL_COLUMN = 'label';
-const DEFAULT_MAX_SEQ_LENGTH = 128;
-const MAX_SEQ_LENGTH_LIMIT = 512;
-
-const nonEmpty = z.string().min(1, 'must not be empty');
-
-const trainingArguments = z
-  .record(z.string(), z.unknown(), { error: 'must be a mapping of transformers.TrainingArguments fields' })
-  .transform((input, ctx): TrainingArguments => {
-    try {
-      return parseTrainingArguments(input, 'training_arguments');
-    } catch (error) {
-      if (!(error instanceof TrainingArgumentsError)) throw error;
-      for (const issue of error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.field.split('.') });
-      return z.NEVER;
-    }
-  });
 
 /**
- * A job spec as a person writes it (the YAML job file; the gRPC JobSpec is mapped onto it). Unknown
- * keys are errors so a typo never silently falls back to a default.
+ * A job spec as a person writes it (the YAML job file; the gRPC JobSpec is mapped onto it): the run
+ * (`RunSpecSchema` of libs/run, `training_arguments` nested) plus the cluster's fields. Unknown keys
+ * are errors so a typo never silently falls back to a default.
  */
-export const JobSpecSchema = z.strictObject({
+export const JobSpecSchema = RunSpecSchema.extend({
   name: z.string().regex(NAME_PATTERN, 'must be 1-63 lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit'),
-  model_name_or_path: nonEmpty,
-  task: z.enum(['sequence-classification', 'token-classification']),
-  train_file: nonEmpty,
-  // Empty: no evaluation data.
-  validation_file: z.string().default(''),
+  // A job names its task: what a cluster spends hours on is never a default.
+  task: RunTaskSchema,
   world_size: z.number().int().min(1).max(MAX_WORLD_SIZE),
-  // f32: exact; bf16 halves the bytes on the wire at ~3 significant digits.
-  gradient_dtype: z.enum(['f32', 'bf16']).default('f32'),
-  collective_timeout_ms: z.number().int().min(100).max(3_600_000).default(DEFAULT_COLLECTIVE_TIMEOUT_MS),
-  // Columns of train_file and validation_file; unset text_column: the first of text, sentence,
-  // sentence1 that the file has (libs/data decides, as for `tunefleet train`).
-  text_column: nonEmpty.optional(),
-  text_pair_column: nonEmpty.optional(),
-  label_column: nonEmpty.default(DEFAULT_LABEL_COLUMN),
-  max_seq_length: z.number().int().min(1).max(MAX_SEQ_LENGTH_LIMIT).default(DEFAULT_MAX_SEQ_LENGTH),
-  skip_bad_rows: z.boolean().default(false),
-  training_arguments: trainingArguments,
+  ...ParallelArgumentsSchema.shape,
 });
 
 /** A validated job: the canonical wire spec (defaults filled in) plus its resolved TrainingArguments. */
 export interface ValidatedJobSpec {
   readonly spec: JobSpec;
+  /** What the job runs, as `tunefleet train` would parse it. */
+  readonly run: RunSpec;
   readonly trainingArguments: TrainingArguments;
 }
 
@@ -72,7 +42,7 @@ export function validateJobSpecInput(input: unknown, source: string, locate?: Is
     modelNameOrPath: value.model_name_or_path,
     task: value.task,
     trainFile: value.train_file,
-    validationFile: value.validation_file,
+    validationFile: value.validation_file ?? '',
     worldSize: value.world_size,
     trainingArgumentsJson: JSON.stringify(trainingArgumentsToJSON(value.training_arguments)),
     gradientDtype: value.gradient_dtype === 'bf16' ? GradientDtype.GRADIENT_DTYPE_BF16 : GradientDtype.GRADIENT_DTYPE_F32,
@@ -83,7 +53,7 @@ export function validateJobSpecInput(input: unknown, source: string, locate?: Is
     maxSeqLength: value.max_seq_length,
     skipBadRows: value.skip_bad_rows,
   };
-  return Object.freeze({ spec: Object.freeze(spec), trainingArguments: value.training_arguments });
+  return Object.freeze({ spec: Object.freeze(spec), run: pickRunSpec(value), trainingArguments: value.training_arguments });
 }
 
 /** Validates a JobSpec received over gRPC (proto3 zero values mean "not set"). */
@@ -91,18 +61,10 @@ export function validateJobSpec(spec: JobSpec | undefined, source: string): Vali
   if (spec === undefined) throw new JobSpecError(source, [{ field: 'spec', message: 'is required' }]);
   const input: Record<string, unknown> = {
     name: spec.name,
-    model_name_or_path: spec.modelNameOrPath,
-    task: spec.task,
-    train_file: spec.trainFile,
-    validation_file: spec.validationFile,
+    ...runArgumentsInputFromWire(spec),
     world_size: spec.worldSize,
     gradient_dtype: gradientDtypeName(spec.gradientDtype),
     collective_timeout_ms: spec.collectiveTimeoutMs === 0 ? undefined : spec.collectiveTimeoutMs,
-    text_column: spec.textColumn,
-    text_pair_column: spec.textPairColumn,
-    label_column: spec.labelColumn,
-    max_seq_length: spec.maxSeqLength,
-    skip_bad_rows: spec.skipBadRows,
   };
   const jsonIssues: SpecIssue[] = [];
   if (spec.trainingArgumentsJson !== '') {

@@ -3,14 +3,11 @@ import type { AddInto, Transport } from '@tunefleet/comm';
 import { ShardedBatchSource } from '@tunefleet/data';
 import type { TrainableModel } from '@tunefleet/model';
 import { GradientDtype, JobState, type Assignment, type JobSpec } from '@tunefleet/proto';
+import { DEFAULT_COLLECTIVE_TIMEOUT_MS, loadJobInputs } from '@tunefleet/run';
 import { parseTrainingArguments, Trainer, type FusedAdamWKernel, type TrainingArguments } from '@tunefleet/trainer';
-import { loadJobInputs } from './job-inputs.ts';
 import { ProgressReporter, type ProgressSink } from './progress-reporter.ts';
 import { RingGradientSync } from './ring-gradient-sync.ts';
 import { WorkerError } from './worker-error.ts';
-
-// The coordinator fills this in; kept for specs written before collective_timeout_ms existed.
-const DEFAULT_COLLECTIVE_TIMEOUT_MS = 30_000;
 
 export interface JobContext {
   readonly assignment: Assignment;

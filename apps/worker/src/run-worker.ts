@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { status } from '@grpc/grpc-js';
-import { GrpcCollectiveEndpoint, type GrpcTlsOptions, type NonzeroBlockScan, type SharedMemory } from '@tunefleet/comm';
+import { collectiveTlsPems, GrpcCollectiveEndpoint, readTlsPems, type NonzeroBlockScan, type SharedMemory } from '@tunefleet/comm';
 import { initBackend, type BackendChoice } from '@tunefleet/compute';
 import { adamwUpdate, nativeAddInto, nativeNonzeroBlocks, nativeSharedMemory } from '@tunefleet/native-kernels';
 import type { Assignment, JobProgress } from '@tunefleet/proto';
@@ -25,6 +24,8 @@ export interface RunWorkerOptions {
   /** Default 'auto' (tensorflow > native > wasm > cpu). */
   readonly backend?: BackendChoice;
   readonly threads?: number;
+  /** The native backend's output pool bound in MB (0: no reuse); default min(4 GiB, a quarter of the memory). */
+  readonly poolMb?: number;
   /** How long to keep retrying an unreachable coordinator at start; default 60 s. */
   readonly connectTimeoutMs?: number;
   /**
@@ -68,18 +69,20 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
   let assignment: Assignment | undefined;
   try {
     if (options.token.length < 16) throw new WorkerError('WORKER_OPTIONS_INVALID', `the cluster token is ${options.token.length} characters; it must be at least 16.`);
-    const backend = await initBackend({ backend: options.backend ?? 'auto', threads: options.threads, log });
+    // Read once, for both the collective and the coordinator link; a bad file fails here as TLS_INVALID.
+    const tls = options.tls === undefined ? undefined : readTlsPems(options.tls);
+    const backend = await initBackend({ backend: options.backend ?? 'auto', threads: options.threads, poolMb: options.poolMb, log });
     endpoint = await GrpcCollectiveEndpoint.listen({
       token: options.token,
       host: options.host ?? '127.0.0.1',
       port: 0,
-      ...(options.tls ? { tls: collectiveTls(options.tls) } : {}),
+      ...(tls ? { tls: collectiveTlsPems(tls) } : {}),
       logger: { warn: (message) => log(`collective: ${message}`) },
       ...withNativeScan(),
       ...withSharedMemory(options.sharedMemory ?? true),
     });
     const collectiveAddress = advertisedAddress(endpoint.address, options);
-    link = connectCoordinator(options.coordinator, options.token, options.tls);
+    link = connectCoordinator(options.coordinator, options.token, tls);
     const register = () =>
       link!.register({ workerId, collectiveAddress, cpuCount: availableParallelism(), memoryBytes: totalmem(), backend: backend.name });
     const { heartbeatIntervalMs } = await retryWhileUnreachable(register, options.connectTimeoutMs ?? 60_000, options.signal);
@@ -188,7 +191,7 @@ class Heartbeat {
         this.waiter = undefined;
       }
     } catch (error) {
-      const grpcCode = (error as { grpcCode?: number }).grpcCode;
+      const grpcCode = error instanceof WorkerError ? error.grpcCode : undefined;
       if (grpcCode === status.NOT_FOUND) {
         this.log('the coordinator does not know this worker (declared lost or restarted); registering again');
         await this.register().catch((e: unknown) => this.log(`Register failed: ${(e as Error).message}`));
@@ -247,15 +250,4 @@ function advertisedAddress(bound: string, options: RunWorkerOptions): string {
   if (options.advertiseHost === undefined && !isWildcard) return bound;
   const advertised = options.advertiseHost ?? hostname();
   return `${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`;
-}
-
-function collectiveTls(tls: WorkerTlsFiles): GrpcTlsOptions {
-  const read = (file: string, what: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new WorkerError('WORKER_OPTIONS_INVALID', `cannot read TLS ${what} ${file}: ${(error as Error).message}`);
-    }
-  };
-  return { rootCert: read(tls.caFile, 'CA'), certChain: read(tls.certFile, 'certificate'), privateKey: read(tls.keyFile, 'key') };
 }

@@ -1,29 +1,23 @@
 import { validateJobSpecInput } from '@tunefleet/coordinator';
 import type { JobSpec } from '@tunefleet/proto';
-import { trainingArgumentsToJSON, type TrainingArguments } from '@tunefleet/trainer';
-import type { RunArguments } from '../run-config.ts';
+import type { ParallelArguments, RunSpec } from '@tunefleet/run';
+import { trainingArgumentsToJSON } from '@tunefleet/trainer';
 
 /**
- * The job `tunefleet train --workers N` submits: the same model, data, columns, truncation, bad-row
- * policy and TrainingArguments as the single-process run, checked by the coordinator's own schema
- * (so a bad value fails here, before any process starts). Paths stay as given: the workers run in
- * this process's working directory.
+ * The job `tunefleet train --workers N` submits: the single-process run's RunSpec (model, data,
+ * columns, truncation, bad-row policy, TrainingArguments) plus the workers' gradient dtype and
+ * collective timeout, checked by the coordinator's own schema (so a bad value fails here, before any
+ * process starts). Paths stay as given: the workers run in this process's working directory.
  */
-export function localJobSpec(run: RunArguments, args: TrainingArguments, workers: number, source: string): JobSpec {
+export function localJobSpec(run: RunSpec, parallel: ParallelArguments, workers: number, source: string): JobSpec {
+  const { training_arguments: args, ...runArguments } = run;
   const input = {
     name: 'local-train',
-    model_name_or_path: run.model,
-    task: run.task,
-    train_file: run.train_file,
-    validation_file: run.validation_file ?? '',
+    ...runArguments,
     world_size: workers,
     // f32 (default): gradients averaged exactly, as the single-process run computes them.
-    gradient_dtype: run.gradient_dtype,
-    text_column: run.text_column,
-    text_pair_column: run.text_pair_column,
-    label_column: run.label_column,
-    max_seq_length: run.max_seq_length,
-    skip_bad_rows: run.skip_bad_rows,
+    gradient_dtype: parallel.gradient_dtype,
+    collective_timeout_ms: parallel.collective_timeout_ms,
     training_arguments: trainingArgumentsToJSON(args),
   };
   return validateJobSpecInput(input, source).spec;

@@ -3,6 +3,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CoreBindingError } from './core-binding-error.ts';
 
 /** The CLI's own entry point: workers run the same `tunefleet` the user ran. */
 const BIN = fileURLToPath(new URL('../../bin/tunefleet.mjs', import.meta.url));
@@ -152,14 +153,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-export class CoreBindingError extends Error {
-  readonly code = 'CORE_BINDING_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'CoreBindingError';
   }
 }
 

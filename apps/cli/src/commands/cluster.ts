@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createCoordinatorClient, parseJobSpecYaml, startCoordinator, type CoordinatorClientApi } from '@tunefleet/coordinator';
 import { Job, type JobProgress } from '@tunefleet/proto';
-import { CliConfigError } from '../run-config.ts';
+import { CliConfigError } from '../cli-config-error.ts';
 
 export interface ClusterAuthOptions {
   token?: string;

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { BERT_PRESETS, createModel, parseBertConfig, type ModelTask } from '@tunefleet/model';
 import { BertTokenizer } from '@tunefleet/tokenizer';
 import { startBackend } from '../backend.ts';
-import { CliConfigError } from '../run-config.ts';
+import { CliConfigError } from '../cli-config-error.ts';
 
 export interface InitModelOptions {
   preset: keyof typeof BERT_PRESETS;

@@ -4,16 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCoordinatorClient, startCoordinator, type CoordinatorClientApi, type RunningCoordinator } from '@tunefleet/coordinator';
 import { JobState, type Job } from '@tunefleet/proto';
-import type { TrainingArguments } from '@tunefleet/trainer';
+import type { RunSpec } from '@tunefleet/run';
 import { createJobProgressView } from '../cluster/job-progress-view.ts';
 import { localJobSpec } from '../cluster/local-job-spec.ts';
 import { allowedCores, bindCores, LocalWorkers, type WorkerExit } from '../cluster/worker-processes.ts';
+import type { TrainProcessOptions } from '../process-options.ts';
 import { createProgressReporter, type ProgressReporter } from '../progress.ts';
-import type { RunArguments } from '../run-config.ts';
 
 export interface LocalClusterInput {
-  readonly run: RunArguments;
-  readonly args: TrainingArguments;
+  readonly run: RunSpec;
+  /** Backend and threads of each worker, and the job's gradient dtype, collective timeout and core binding. */
+  readonly options: TrainProcessOptions;
   readonly workers: number;
   /** Where the configuration came from, for messages. */
   readonly source: string;
@@ -43,9 +44,10 @@ type Outcome = { readonly kind: 'job'; readonly job: Job } | Interrupted | { rea
  * 0 only when the job SUCCEEDED.
  */
 export async function runLocalCluster(input: LocalClusterInput): Promise<number> {
-  const { run, args } = input;
-  const spec = localJobSpec(run, args, input.workers, input.source);
-  const cores = run.bind_cores ? bindCores(input.workers, run.threads, allowedCores(), input.source) : undefined;
+  const { run, options } = input;
+  const args = run.training_arguments;
+  const spec = localJobSpec(run, options, input.workers, input.source);
+  const cores = options.bind_cores ? bindCores(input.workers, options.threads, allowedCores(), input.source) : undefined;
   const progress = createProgressReporter({ isTty: Boolean(process.stderr.isTTY), disableBar: args.disable_tqdm, out: process.stdout, err: process.stderr });
   const dir = await mkdtemp(join(tmpdir(), 'tunefleet-local-'));
   const token = randomBytes(24).toString('hex');
@@ -66,8 +68,8 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
       count: input.workers,
       coordinator: coordinator.address,
       token,
-      backend: run.backend,
-      ...(run.threads !== undefined ? { threads: run.threads } : {}),
+      backend: options.backend,
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(cores !== undefined ? { cores } : {}),
       cwd: process.cwd(),
       onLine: (index, line) => progress.message(`worker ${index}: ${line.replace(/^\[worker\] /, '')}`),

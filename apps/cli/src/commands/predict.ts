@@ -3,19 +3,14 @@ import { once } from 'node:events';
 import { extname } from 'node:path';
 import { encodeExamples, readExamples, readTextLines, type ExampleSet } from '@tunefleet/data';
 import { startBackend } from '../backend.ts';
+import { CliConfigError } from '../cli-config-error.ts';
+import type { InferenceOptions } from '../inference-options.ts';
 import { inferenceTrainer, loadModelDirectory } from '../inference.ts';
-import { CliConfigError } from '../run-config.ts';
 
-export interface PredictOptions {
-  model: string;
-  input: string;
-  output: string;
-  textColumn?: string;
-  textPairColumn?: string;
-  maxSeqLength: number;
-  batchSize: number;
-  backend?: string;
-  threads?: number;
+export interface PredictOptions extends InferenceOptions {
+  readonly input: string;
+  readonly output: string;
+  readonly batchSize: number;
 }
 
 const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.json']);
@@ -23,13 +18,13 @@ const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.json']);
 /** `tunefleet predict`: one JSON object per input row with label, score and logits. */
 export async function runPredict(options: PredictOptions): Promise<number> {
   await startBackend(options);
-  const { model, tokenizer, labelMap, task } = await loadModelDirectory(options.model);
+  const { model, tokenizer, labelMap, task } = await loadModelDirectory(options.model_name_or_path);
   try {
     if (task !== 'sequence-classification') {
-      throw new CliConfigError(`${options.model}: predict supports sequence-classification models, this one is ${task}`);
+      throw new CliConfigError(`${options.model_name_or_path}: predict supports sequence-classification models, this one is ${task}`);
     }
     const set = await readInput(options);
-    const dataset = encodeExamples(set.examples, tokenizer, { maxLength: options.maxSeqLength, padId: tokenizer.padTokenId });
+    const dataset = encodeExamples(set.examples, tokenizer, { maxLength: options.max_seq_length, padId: tokenizer.padTokenId });
     const { logits, shape } = await inferenceTrainer(model, options.batchSize).predict(dataset);
     const numLabels = shape[shape.length - 1];
     const out = createWriteStream(options.output);
@@ -51,7 +46,7 @@ export async function runPredict(options: PredictOptions): Promise<number> {
 
 function readInput(options: PredictOptions): Promise<ExampleSet> {
   if (!DATA_EXTENSIONS.has(extname(options.input).toLowerCase())) return readTextLines(options.input);
-  return readExamples(options.input, { textColumn: options.textColumn, textPairColumn: options.textPairColumn, labelColumn: null });
+  return readExamples(options.input, { textColumn: options.text_column, textPairColumn: options.text_pair_column, labelColumn: null });
 }
 
 function softmax(values: number[]): number[] {

@@ -1,35 +1,29 @@
 import { adamwUpdate } from '@tunefleet/native-kernels';
-import { parseTrainingArguments, Trainer, type TrainerCallbacks, type TrainOutput } from '@tunefleet/trainer';
-import { loadRunInputs } from '@tunefleet/worker';
+import { DEFAULT_COLLECTIVE_TIMEOUT_MS, loadRunInputs } from '@tunefleet/run';
+import { Trainer, type TrainerCallbacks, type TrainOutput } from '@tunefleet/trainer';
 import { startBackend } from '../backend.ts';
+import { CliConfigError } from '../cli-config-error.ts';
 import { createProgressReporter, type ProgressReporter } from '../progress.ts';
-import { CliConfigError, readRunConfigFile, splitRunConfig } from '../run-config.ts';
+import type { TrainProcessOptions } from '../process-options.ts';
+import { resolveTrainConfig } from '../run-config.ts';
 
 export interface TrainInput {
   configFile?: string;
-  /** Command-line flags, snake_case; they override the config file. */
+  /** Command-line flags under their schema keys (snake_case); they override the config file. */
   flags: Record<string, unknown>;
   /** Data-parallel worker processes on this machine (`--workers N`); absent: this process trains. */
   workers?: number;
 }
 
-/** `tunefleet train`: the single-process fine-tuning run. */
+/** `tunefleet train`: the single-process fine-tuning run, or with `workers` a local cluster's job. */
 export async function runTrain(input: TrainInput): Promise<number> {
-  const fileConfig = input.configFile ? await readRunConfigFile(input.configFile) : {};
-  const source = input.configFile ? `${input.configFile} (+ flags)` : 'command-line flags';
-  const { run, training } = splitRunConfig({ ...fileConfig, ...input.flags }, source);
-  const args = parseTrainingArguments(training, source);
-  if (!run.train_file) throw new CliConfigError(`${source}: train_file (--train-file) is required`);
-  if (input.workers === undefined && run.gradient_dtype !== 'f32') {
-    throw new CliConfigError(`${source}: gradient_dtype ${run.gradient_dtype} (--gradient-dtype) applies to the all-reduce of --workers N; this run trains in one process`);
-  }
-  if (input.workers === undefined && run.bind_cores) {
-    throw new CliConfigError(`${source}: bind_cores (--bind-cores) pins the worker processes of --workers N; this run trains in one process`);
-  }
+  const { run, options, source } = await resolveTrainConfig(input.configFile, input.flags);
+  const args = run.training_arguments;
   if (input.workers !== undefined) {
     const { runLocalCluster } = await import('./local-cluster.ts');
-    return runLocalCluster({ run, args, workers: input.workers, source });
+    return runLocalCluster({ run, options, workers: input.workers, source });
   }
+  refuseWorkerOptions(options, source);
 
   const progress = createProgressReporter({
     isTty: Boolean(process.stderr.isTTY),
@@ -37,19 +31,9 @@ export async function runTrain(input: TrainInput): Promise<number> {
     out: process.stdout,
     err: process.stderr,
   });
-  const backend = await startBackend(run);
+  const backend = await startBackend(options);
   const { model, tokenizer, trainSet, evalSet, computeMetrics } = await loadRunInputs(
-    {
-      model: run.model,
-      task: run.task,
-      trainFile: run.train_file,
-      validationFile: run.validation_file,
-      textColumn: run.text_column,
-      textPairColumn: run.text_pair_column,
-      labelColumn: run.label_column,
-      maxSeqLength: run.max_seq_length,
-      skipBadRows: run.skip_bad_rows,
-    },
+    run,
     // A freshly initialised head follows the run's seed (as transformers' set_seed does), as on workers.
     args.seed,
     (line) => progress.message(line),
@@ -76,6 +60,20 @@ export async function runTrain(input: TrainInput): Promise<number> {
   }
   process.stderr.write(`training done: ${result.globalStep} steps, train_loss ${result.trainingLoss.toFixed(4)}; model in ${args.output_dir}\n`);
   return 0;
+}
+
+/** The workers' settings mean nothing to one process; set anyway, they are a mistake to point out. */
+function refuseWorkerOptions(options: TrainProcessOptions, source: string): void {
+  const oneProcess = 'this run trains in one process';
+  if (options.gradient_dtype !== 'f32') {
+    throw new CliConfigError(`${source}: gradient_dtype ${options.gradient_dtype} (--gradient-dtype) applies to the all-reduce of --workers N; ${oneProcess}`);
+  }
+  if (options.collective_timeout_ms !== DEFAULT_COLLECTIVE_TIMEOUT_MS) {
+    throw new CliConfigError(`${source}: collective_timeout_ms (--collective-timeout-ms) bounds the all-reduce of --workers N; ${oneProcess}`);
+  }
+  if (options.bind_cores) {
+    throw new CliConfigError(`${source}: bind_cores (--bind-cores) pins the worker processes of --workers N; ${oneProcess}`);
+  }
 }
 
 function progressCallback(progress: ProgressReporter): TrainerCallbacks {

@@ -1,7 +1,8 @@
 import { runWorker, type WorkerTlsFiles } from '@tunefleet/worker';
 import type { BackendChoice } from '@tunefleet/compute';
-import { CliConfigError } from '../run-config.ts';
+import { CliConfigError } from '../cli-config-error.ts';
 import { resolveToken, type ClusterAuthOptions } from './cluster.ts';
+import { poolMbFromEnv } from '../backend.ts';
 
 export interface WorkerCommandOptions extends ClusterAuthOptions {
   coordinator: string;
@@ -56,6 +57,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
       ...(tls ? { tls } : {}),
       backend: (options.backend ?? 'auto') as BackendChoice,
       ...(options.threads ? { threads: options.threads } : {}),
+      poolMb: poolMbFromEnv(),
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       // TUNEFLEET_SHARED_MEMORY=0: every chunk through the socket, even to a neighbour on this machine.
       sharedMemory: process.env['TUNEFLEET_SHARED_MEMORY'] !== '0',

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+// BERT's position table holds 512 positions; longer inputs cannot be embedded.
+export const MAX_SEQ_LENGTH_LIMIT = 512;
+// SST-2 sentences average ~20 word pieces, so 128 loses nothing (run_glue's default too).
+export const DEFAULT_MAX_SEQ_LENGTH = 128;
+// run_glue's and the datasets library's name for the label column.
+export const DEFAULT_LABEL_COLUMN = 'label';
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+/** The heads a fine-tuning run trains (masked-lm has no labels to fine-tune on). */
+export const RunTaskSchema = z.enum(['sequence-classification', 'token-classification']);
+export type RunTask = z.infer<typeof RunTaskSchema>;
+
+/**
+ * What run_glue calls ModelArguments and DataTrainingArguments: the model a run starts from and the
+ * data it reads. Written once for `tunefleet train` (YAML and flags), `evaluate`, `predict` and the
+ * job spec, so a field, its default and its help text cannot drift between them. Keys are
+ * Hugging Face's snake_case names; `meta({ flag })` names a CLI flag that differs from the key.
+ */
+export const RunArgumentsSchema = z.strictObject({
+  model_name_or_path: nonEmpty.meta({
+    flag: 'model',
+    description: 'pretrained model directory in Hugging Face layout (config.json, model.safetensors, tokenizer); YAML key model_name_or_path or model',
+  }),
+  task: RunTaskSchema.default('sequence-classification').describe('head to fine-tune (token-classification reads CoNLL files)'),
+  train_file: nonEmpty.describe('training data (.csv, .tsv, .jsonl; CoNLL for token-classification)'),
+  // Empty or unset: no evaluation data (a gRPC JobSpec sends "" for unset).
+  validation_file: z.string().optional().describe('evaluation data, read with the same columns'),
+  // Unset: the first of text, sentence, sentence1 that the file has (libs/data decides).
+  text_column: nonEmpty.optional().describe('column holding the text (default: the first of text, sentence, sentence1 in the file)'),
+  text_pair_column: nonEmpty.optional().describe('column holding the second text of a pair'),
+  label_column: nonEmpty.default(DEFAULT_LABEL_COLUMN).describe('column holding the label'),
+  max_seq_length: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SEQ_LENGTH_LIMIT)
+    .default(DEFAULT_MAX_SEQ_LENGTH)
+    .describe('truncate to at most this many tokens (padding is per batch)'),
+  // Stopping at the first bad file is the safe default: a silently shrunk dataset is a wrong result.
+  skip_bad_rows: z.boolean().default(false).describe('skip and count bad rows instead of stopping'),
+});
+
+/** Parsed run arguments, defaults filled in. */
+export type RunArguments = Readonly<z.output<typeof RunArgumentsSchema>>;
