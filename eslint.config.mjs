@@ -33,6 +33,10 @@ export default [
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:core', 'scope:tokenizer'], bannedExternalImports: networkAndCluster },
             { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:comm', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'], bannedExternalImports: ['@kubernetes/*'] },
+            // Prometheus metric definitions and the /metrics server; apps wire it, the trainer sees an interface.
+            { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: ['scope:core'], bannedExternalImports: ['@grpc/*', '@kubernetes/*', 'better-sqlite3'] },
+            // Charts, report.html and the live page; apps serve it.
+            { sourceTag: 'scope:report', onlyDependOnLibsWithTags: ['scope:core'], bannedExternalImports: ['@grpc/*', '@kubernetes/*', 'better-sqlite3', 'prom-client'] },
             // A run's one configuration (RunSpec) and the reading of its model, tokenizer and data.
             { sourceTag: 'scope:run', onlyDependOnLibsWithTags: ['scope:core', 'scope:model', 'scope:data', 'scope:tokenizer', 'scope:trainer', 'scope:compute'], bannedExternalImports: networkAndCluster },
             {

@@ -11,6 +11,8 @@ export default defineConfig({
       { extends: true, test: { name: 'data', root: 'libs/data', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'run', root: 'libs/run', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'trainer', root: 'libs/trainer', include: ['src/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'metrics', root: 'libs/metrics', include: ['src/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'report', root: 'libs/report', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'comm', root: 'libs/comm', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'proto', root: 'libs/proto', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'native-kernels', root: 'libs/native-kernels', include: ['src/**/*.spec.ts'] } },
