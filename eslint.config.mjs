@@ -4,6 +4,14 @@ import tseslint from 'typescript-eslint';
 // Import direction (docs/architecture.md): apps wire libs together; libs never import apps; the
 // model knows nothing of data, networking or Kubernetes; every lib may import libs/core (the error
 // base class and shared constants), which imports nothing.
+// Libraries take their settings as arguments: only apps/ read the environment. A later flat-config
+// block replaces an earlier one's options for the same rule, so each no-restricted-imports block
+// below spreads these in.
+const ENV_MESSAGE = 'Libraries take settings as arguments; read the environment in apps/ and pass it down.';
+const processEnvImports = [
+  { name: 'node:process', importNames: ['env'], message: ENV_MESSAGE },
+  { name: 'process', importNames: ['env'], message: ENV_MESSAGE },
+];
 const networkAndCluster = ['@grpc/*', '@kubernetes/*', 'node:net', 'net', 'better-sqlite3'];
 
 export default [
@@ -54,13 +62,12 @@ export default [
     files: ['libs/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/test-support.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: ENV_MESSAGE }],
       'no-restricted-imports': [
         'error',
         {
           paths: [
-            { name: 'node:process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
-            { name: 'process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+            ...processEnvImports,
           ],
         },
       ],
@@ -69,15 +76,13 @@ export default [
   {
     // libs/comm's ring core (ring all-reduce, mailbox, wire codec, the Transport interface) knows no
     // network: gRPC and sockets live in its sibling rooms grpc/ and data-plane/, which build on it.
-    // A later block's options replace an earlier one's, so the process.env paths above are repeated.
     files: ['libs/comm/src/ring/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [
-            { name: 'node:process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
-            { name: 'process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+            ...processEnvImports,
             { name: 'node:net', message: 'The ring core knows no sockets; the TCP data plane lives in libs/comm/src/data-plane/.' },
             { name: 'net', message: 'The ring core knows no sockets; the TCP data plane lives in libs/comm/src/data-plane/.' },
             { name: 'node:tls', message: 'The ring core knows no sockets; the TCP data plane lives in libs/comm/src/data-plane/.' },
@@ -99,8 +104,7 @@ export default [
         'error',
         {
           paths: [
-            { name: 'node:process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
-            { name: 'process', importNames: ['env'], message: 'Libraries take settings as arguments; read the environment in apps/ and pass it down.' },
+            ...processEnvImports,
           ],
           patterns: [
             { group: ['@grpc/*', '../grpc', '../grpc/*'], message: 'The data plane knows no gRPC; the grpc/ room negotiates it and imports it, not the other way round.' },
