@@ -17,6 +17,7 @@ export { ZERO_BLOCK_FLOATS, scanNonzeroBlocks, type NonzeroBlockScan } from './r
 export { RingAllReducer } from './ring/ring-all-reducer.ts';
 export type { RingAllReducerOptions, AllReduceTotals } from './ring/ring-all-reducer.ts';
 export type { SharedMemory } from './data-plane/shared-regions.ts';
+export { derivePairKey, ringKeysOf, PAIR_KEY_BYTES } from './data-plane/peer-keys.ts';
 export { GrpcCollectiveEndpoint } from './grpc/collective-endpoint.ts';
 export { GrpcTransport } from './grpc/grpc-transport.ts';
 export { MIN_CHUNK_BYTES, MAX_CHUNK_BYTES } from './grpc/grpc-channel.ts';

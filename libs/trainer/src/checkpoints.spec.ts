@@ -1,14 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveResumeDir, rotateCheckpoints } from './checkpoints.ts';
+import { listCheckpoints, resolveResumeDir, rotateCheckpoints } from './checkpoints.ts';
+import { CHECKPOINT_FILES } from './trainer-checkpoints.ts';
 import { removeTempDirs, tempDir } from './testing/harness.ts';
 
 afterEach(removeTempDirs);
 
 async function withCheckpoints(steps: number[]): Promise<string> {
   const out = await tempDir();
-  for (const step of steps) await mkdir(join(out, `checkpoint-${step}`));
+  for (const step of steps) {
+    await mkdir(join(out, `checkpoint-${step}`));
+    for (const name of CHECKPOINT_FILES) await writeFile(join(out, `checkpoint-${step}`, name), '');
+  }
   await mkdir(join(out, 'runs')); // not a checkpoint, never touched
   return out;
 }
@@ -43,8 +47,23 @@ describe('resolveResumeDir', () => {
   it('true picks the newest checkpoint; a path is used as given; none found is an error', async () => {
     const out = await withCheckpoints([9, 30, 12]);
     expect(await resolveResumeDir(true, out)).toBe(join(out, 'checkpoint-30'));
-    expect(await resolveResumeDir('some/dir', out)).toBe('some/dir');
+    expect(await resolveResumeDir(join(out, 'checkpoint-12'), out)).toBe(join(out, 'checkpoint-12'));
+    await expect(resolveResumeDir('some/dir', out)).rejects.toMatchObject({ code: 'CHECKPOINT_NOT_FOUND', message: expect.stringMatching(/some\/dir holds no checkpoint/) });
     expect(await resolveResumeDir(null, out)).toBeNull();
     await expect(resolveResumeDir(true, await tempDir())).rejects.toMatchObject({ code: 'CHECKPOINT_NOT_FOUND' });
+  });
+
+  it('an incomplete checkpoint (a kill mid-save) is not listed, not picked by true, and named when given as a path', async () => {
+    const out = await withCheckpoints([10]);
+    const cut = join(out, 'checkpoint-17');
+    await mkdir(cut);
+    await writeFile(join(cut, 'model.safetensors'), '');
+    await writeFile(join(cut, 'optimizer.safetensors.tmp-123'), '');
+    expect((await listCheckpoints(out)).map((c) => c.step)).toEqual([10]);
+    expect(await resolveResumeDir(true, out)).toBe(join(out, 'checkpoint-10'));
+    await expect(resolveResumeDir(cut, out)).rejects.toMatchObject({
+      code: 'CHECKPOINT_INVALID',
+      message: expect.stringMatching(/checkpoint-17 is incomplete \(no optimizer.safetensors, scheduler.json, trainer_state.json\)/),
+    });
   });
 });

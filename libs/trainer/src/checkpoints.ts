@@ -3,6 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readSafetensors, type TrainableModel } from '@tunefleet/model';
 import { TrainerError } from './trainer-error.ts';
+import { CHECKPOINT_FILES, missingCheckpointFiles } from './trainer-checkpoints.ts';
 
 export const CHECKPOINT_PREFIX = 'checkpoint-';
 
@@ -10,7 +11,11 @@ export function checkpointDir(outputDir: string, step: number): string {
   return join(outputDir, `${CHECKPOINT_PREFIX}${step}`);
 }
 
-/** checkpoint-<step> directories of `outputDir`, oldest step first (HF's _sorted_checkpoints). */
+/**
+ * Complete checkpoint-<step> directories of `outputDir` (every file a resume needs is there), oldest
+ * step first (HF's _sorted_checkpoints). An incomplete one (a kill mid-save by an older writer) is
+ * neither listed, resumed nor rotated away.
+ */
 export async function listCheckpoints(outputDir: string): Promise<{ dir: string; step: number }[]> {
   let entries: import('node:fs').Dirent[];
   try {
@@ -18,10 +23,12 @@ export async function listCheckpoints(outputDir: string): Promise<{ dir: string;
   } catch {
     return [];
   }
-  return entries
+  const found = entries
     .filter((entry) => entry.isDirectory() && /^checkpoint-\d+$/.test(entry.name))
-    .map((entry) => ({ dir: join(outputDir, entry.name), step: Number(entry.name.slice(CHECKPOINT_PREFIX.length)) }))
-    .sort((a, b) => a.step - b.step);
+    .map((entry) => ({ dir: join(outputDir, entry.name), step: Number(entry.name.slice(CHECKPOINT_PREFIX.length)) }));
+  const complete: { dir: string; step: number }[] = [];
+  for (const checkpoint of found) if ((await missingCheckpointFiles(checkpoint.dir)).length === 0) complete.push(checkpoint);
+  return complete.sort((a, b) => a.step - b.step);
 }
 
 /**
@@ -43,16 +50,25 @@ export async function rotateCheckpoints(outputDir: string, limit: number | null,
   return doomed;
 }
 
-/** resume_from_checkpoint: a path, or `true` for the newest checkpoint in output_dir. */
+/** resume_from_checkpoint: a path, or `true` for the newest complete checkpoint in output_dir. */
 export async function resolveResumeDir(resume: string | boolean | null, outputDir: string): Promise<string | null> {
   if (resume === null || resume === false) return null;
-  if (typeof resume === 'string') return resume;
+  if (typeof resume === 'string') {
+    const missing = await missingCheckpointFiles(resume);
+    if (missing.length === CHECKPOINT_FILES.length) {
+      throw new TrainerError('CHECKPOINT_NOT_FOUND', `resume_from_checkpoint ${resume} holds no checkpoint (no ${missing.join(', ')}); pass a checkpoint-<step> directory, or true|latest for the newest in output_dir.`);
+    }
+    if (missing.length > 0) {
+      throw new TrainerError('CHECKPOINT_INVALID', `resume_from_checkpoint ${resume} is incomplete (no ${missing.join(', ')}): it was cut off mid-save; resume from an earlier checkpoint or true|latest.`);
+    }
+    return resume;
+  }
   const checkpoints = await listCheckpoints(outputDir);
   const newest = checkpoints[checkpoints.length - 1];
   if (newest === undefined) {
     throw new TrainerError(
       'CHECKPOINT_NOT_FOUND',
-      `resume_from_checkpoint=true but ${outputDir} holds no checkpoint-<step> directory; pass a path or drop the flag.`,
+      `resume_from_checkpoint=true but ${outputDir} holds no complete checkpoint-<step> directory; pass a path or drop the flag.`,
     );
   }
   return newest.dir;

@@ -9,6 +9,7 @@ export {
   type TrainingArgumentsInput,
 } from './training-arguments.ts';
 export { NoopGradientSync, type GradientSync } from './gradient-sync.ts';
+export { NoopTrainingObserver, type ObservedTrainerOptions, type StepSample, type TrainingObserver } from './trainer-observer.ts';
 export { batchesPerEpoch, type BatchOptions, type BatchSource } from './batch-source.ts';
 export { isShardedSource, planForSource, type ShardedSource } from './sharded-plan.ts';
 export { lossTermCount, SYNC_TRAILER_LENGTH } from './gradients.ts';
@@ -35,3 +36,5 @@ export type {
   TrainerProgress,
   TrainOutput,
 } from './trainer-types.ts';
+export * from './evaluation/index.ts';
+export * from './model-card/index.ts';

@@ -11,7 +11,10 @@ export type TrainerErrorCode =
   | 'CHECKPOINT_INVALID'
   | 'METRIC_MISSING'
   | 'LABELS_INVALID'
-  | 'OPTIMIZER_INVALID';
+  | 'OPTIMIZER_INVALID'
+  | 'NONFINITE_STEPS'
+  | 'NONFINITE_WEIGHTS'
+  | 'PREFLIGHT_FAILED';
 
 export class TrainerError extends TunefleetError<TrainerErrorCode> {
   override readonly name: string = 'TrainerError';

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, type TrainableModel } from '@tunefleet/model';
 import { AdamW } from './adamw.ts';
@@ -8,7 +8,10 @@ import { checkpointDir, loadModelWeights, resolveResumeDir, rotateCheckpoints } 
 import { readSchedulerStep, writeJson, writeModelDir, writeOptimizerState, writeResults } from './checkpoint-writer.ts';
 import { clipGradNorm } from './clip-grad-norm.ts';
 import { TrainerError } from './trainer-error.ts';
+import { writeCheckpointAtomically } from './trainer-checkpoints.ts';
+import { NonfiniteStepGuard, assertFiniteWeights, type RunStatus } from './trainer-integrity.ts';
 import { NoopGradientSync, type GradientSync } from './gradient-sync.ts';
+import { NoopTrainingObserver, timedGradientSync, type ObservedTrainerOptions, type TrainingObserver } from './trainer-observer.ts';
 import { GradientAccumulator, averageAcrossRanks } from './gradients.ts';
 import { LrScheduler } from './lr-schedule.ts';
 import { predictionLoop } from './prediction-loop.ts';
@@ -30,6 +33,7 @@ export class Trainer {
   private readonly options: TrainerOptions;
   private readonly sync: GradientSync;
   private readonly callbacks: readonly TrainerCallbacks[];
+  private readonly observer: TrainingObserver;
   private optimizer: Optimizer | null = null;
   private scheduler: LrScheduler | null = null;
   private isStopRequested = false;
@@ -40,20 +44,29 @@ export class Trainer {
   private globalStepLastLogged = 0;
   private lastEvalStep = -1;
   private lastSaveStep = -1;
+  private nonfinite = new NonfiniteStepGuard(3);
+  /** The last optimizer step's gradient sync time and learning rate, for the observer. */
+  private lastSyncSeconds = 0;
+  private lastStepLearningRate = Number.NaN;
 
-  constructor(options: TrainerOptions) {
+  constructor(options: TrainerOptions & ObservedTrainerOptions) {
     this.options = options;
     this.model = options.model;
     this.args = options.args;
-    this.sync = options.gradientSync ?? new NoopGradientSync();
+    this.sync = timedGradientSync(options.gradientSync ?? new NoopGradientSync(), (seconds) => (this.lastSyncSeconds += seconds));
     this.callbacks = options.callbacks ?? [];
+    this.observer = options.observer ?? new NoopTrainingObserver();
   }
 
   get isWorldProcessZero(): boolean {
     return this.sync.rank === 0;
   }
 
-  /** Ends train() after the current optimizer step (e.g. on SIGINT); the final model is still saved. */
+  /**
+   * Ends train() after the current optimizer step (e.g. on SIGINT, a cancelled job). The run is
+   * marked cancelled: a resumable checkpoint-<step> and trainer_state.json with "status":
+   * "cancelled", but no final model or *_results.json that would look like a finished run.
+   */
   requestStop(): void {
     this.isStopRequested = true;
   }
@@ -74,6 +87,11 @@ export class Trainer {
     const accumulator = new GradientAccumulator(this.model);
     let totalLoss = 0;
     let shouldStop = startStep >= plan.maxSteps;
+    // This rank's examples, tokens and time since the first micro-batch of the step in progress.
+    let stepStartMs: number | undefined;
+    let stepSamples = 0;
+    let stepTokens = 0;
+    this.observer.onTrainBegin(startStep, plan.maxSteps);
     await this.emit((cb, s) => cb.onTrainBegin?.(s));
     try {
       let updatesToSkip = startStep % plan.updatesPerEpoch;
@@ -97,13 +115,20 @@ export class Trainer {
           index += 1;
           if (update < updatesToSkip) continue; // resumed: these steps are already in the weights
           const seed = dropoutSeedFor(args.seed, this.sync.rank, this.state.globalStep, index - 1 - start);
+          stepStartMs ??= performance.now();
           accumulator.addMicroBatch(batch, seed); // sum of losses; the step divides by the global count
           this.samplesSeen += batch.batchSize;
+          stepSamples += batch.batchSize;
+          stepTokens += batch.inputIds.length;
           this.state.totalFlos += 6 * batch.inputIds.length * this.nonEmbeddingParameterCount();
           if (index < end) continue;
           const stepLoss = await this.optimizerStep(accumulator);
           totalLoss += stepLoss;
           this.state.epoch = epoch + index / plan.batchesPerEpoch;
+          this.observeStep(plan, (performance.now() - stepStartMs!) / 1000, stepSamples, stepTokens);
+          stepStartMs = undefined;
+          stepSamples = 0;
+          stepTokens = 0;
           await this.emit((cb, s) => cb.onStepEnd?.(s));
           const isLastStep = this.state.globalStep >= plan.maxSteps;
           const isEarlyStop = await this.maybeLogEvaluateSave({ kind: 'step', isLastStep });
@@ -119,10 +144,31 @@ export class Trainer {
         updatesToSkip = 0;
         shouldStop = (await this.maybeLogEvaluateSave({ kind: 'epoch' })) || shouldStop;
       }
+      return await this.finishTraining(plan, dataset.size, startStep, startMs, totalLoss);
+    } catch (error) {
+      await this.markEnded(this.isStopRequested ? 'cancelled' : 'failed', error);
+      throw error;
     } finally {
       accumulator.dispose();
     }
-    return this.finishTraining(plan, dataset.size, startStep, startMs, totalLoss);
+  }
+
+  /**
+   * Rank 0 records how a run that did not complete ended: trainer_state.json at output_dir with
+   * "status" (cancelled or failed), "stopped_at_step" and the error. Best effort: the original
+   * error is what the caller sees.
+   */
+  private async markEnded(status: RunStatus, error?: unknown): Promise<void> {
+    if (!this.isWorldProcessZero) return;
+    const json: Record<string, unknown> = { ...this.state.toJSON(this.args, true), status, stopped_at_step: this.state.globalStep };
+    if (this.nonfinite.total > 0) json['nonfinite_steps'] = this.nonfinite.total;
+    if (error !== undefined) json['error'] = error instanceof Error ? error.message : String(error);
+    try {
+      await mkdir(this.args.output_dir, { recursive: true });
+      await writeJson(join(this.args.output_dir, 'trainer_state.json'), json);
+    } catch {
+      // an unwritable output_dir: the error being thrown says enough
+    }
   }
 
   /** Evaluates on `dataset` (default: evalDataset); logs, and writes `<prefix>_results.json` on rank 0. */
@@ -168,6 +214,7 @@ export class Trainer {
     this.lossSinceLog = 0;
     this.lastEvalStep = -1;
     this.lastSaveStep = -1;
+    this.nonfinite = new NonfiniteStepGuard(args.max_nonfinite_steps);
   }
 
   private async resumeFrom(dir: string): Promise<void> {
@@ -218,10 +265,32 @@ export class Trainer {
 
   /** Sync, clip, AdamW, schedule: one optimizer step. Returns the step loss (mean over every example of the step, all ranks). */
   private async optimizerStep(accumulator: GradientAccumulator): Promise<number> {
+    this.lastSyncSeconds = 0;
     const averaged = await averageAcrossRanks(this.model.parameters, accumulator.take(), this.sync);
     const { totalNorm, grads } = clipGradNorm(averaged.grads, this.args.max_grad_norm);
+    let isSkipped: boolean;
     try {
-      this.optimizer!.step(grads, this.scheduler!.currentLearningRate);
+      isSkipped = this.nonfinite.isSkipped(this.state.globalStep + 1, averaged.loss, totalNorm);
+    } catch (error) {
+      for (const grad of grads.values()) grad.dispose();
+      throw error;
+    }
+    if (isSkipped) {
+      // Same decision on every rank (the values came out of one all-reduce): no weight or moment changes.
+      for (const grad of grads.values()) grad.dispose();
+      this.scheduler!.step();
+      this.state.globalStep += 1;
+      this.lastLoss = averaged.loss;
+      this.lastGradNorm = totalNorm;
+      this.options.log?.(
+        `Step ${this.state.globalStep}: loss ${averaged.loss} / gradient norm ${totalNorm} is not finite; skipped ` +
+          `(${this.nonfinite.consecutive} in a row, ${this.nonfinite.total} in all; max_nonfinite_steps ${this.args.max_nonfinite_steps}).`,
+      );
+      return 0;
+    }
+    this.lastStepLearningRate = this.scheduler!.currentLearningRate;
+    try {
+      this.optimizer!.step(grads, this.lastStepLearningRate);
     } finally {
       for (const grad of grads.values()) grad.dispose();
     }
@@ -231,6 +300,22 @@ export class Trainer {
     this.lastGradNorm = totalNorm;
     this.lossSinceLog += averaged.loss;
     return averaged.loss;
+  }
+
+  /** The step just taken, to the observer; `totalSeconds` runs from its first micro-batch to after the optimizer. */
+  private observeStep(plan: TrainingPlan, totalSeconds: number, samples: number, tokens: number): void {
+    this.observer.onStep({
+      step: this.state.globalStep,
+      maxSteps: plan.maxSteps,
+      epoch: this.state.epoch,
+      loss: this.lastLoss,
+      learningRate: this.lastStepLearningRate,
+      gradNorm: this.lastGradNorm,
+      samples,
+      tokens,
+      stepSeconds: Math.max(totalSeconds - this.lastSyncSeconds, 0),
+      syncSeconds: this.lastSyncSeconds,
+    });
   }
 
   /** HF's _maybe_log_save_evaluate: log, then evaluate, then save. Returns true when early stopping fires. */
@@ -264,11 +349,17 @@ export class Trainer {
     const step = this.state.globalStep;
     this.lastSaveStep = step;
     if (!this.isWorldProcessZero) return;
+    const startMs = performance.now();
     const dir = checkpointDir(this.args.output_dir, step);
-    await writeModelDir(dir, this.model, this.args, this.options.saveExtras);
-    await writeOptimizerState(dir, this.optimizer!, this.scheduler!);
-    await writeJson(join(dir, 'trainer_state.json'), this.state.toJSON(this.args, this.isWorldProcessZero));
+    assertFiniteWeights(this.model, `checkpoint ${dir}`);
+    // Atomic: a kill mid-save leaves no checkpoint-<step> that looks complete (trainer-checkpoints.ts).
+    await writeCheckpointAtomically(dir, async (temp) => {
+      await writeModelDir(temp, this.model, this.args, this.options.saveExtras);
+      await writeOptimizerState(temp, this.optimizer!, this.scheduler!);
+      await writeJson(join(temp, 'trainer_state.json'), this.state.toJSON(this.args, this.isWorldProcessZero));
+    });
     await rotateCheckpoints(this.args.output_dir, this.args.save_total_limit, this.state.bestModelCheckpoint);
+    this.observer.onCheckpoint((performance.now() - startMs) / 1000);
     await this.emit((cb, s) => cb.onSave?.(dir, s));
   }
 
@@ -276,6 +367,7 @@ export class Trainer {
     const startMs = performance.now();
     const output = predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed);
     const metrics = this.buildMetrics(output, prefix, startMs);
+    this.observer.onEvaluate(metrics);
     await this.logEntry({ ...metrics });
     await this.emit((cb, s) => cb.onEvaluate?.(metrics, s));
     return metrics;
@@ -283,7 +375,8 @@ export class Trainer {
 
   private buildMetrics(output: ReturnType<typeof predictionLoop>, prefix: string, startMs: number): Record<string, number> {
     const metrics: Record<string, number> = {};
-    if (!Number.isNaN(output.meanLoss)) metrics[`${prefix}_loss`] = output.meanLoss;
+    // With labels the loss is always reported: NaN (a diverged model) is news, not something to drop.
+    if (output.labelIds !== undefined || !Number.isNaN(output.meanLoss)) metrics[`${prefix}_loss`] = output.meanLoss;
     if (this.options.computeMetrics !== undefined && output.labelIds !== undefined) {
       for (const [key, value] of Object.entries(this.options.computeMetrics(output))) {
         metrics[key.startsWith(`${prefix}_`) ? key : `${prefix}_${key}`] = value;
@@ -300,16 +393,28 @@ export class Trainer {
       await loadModelWeights(this.model, best);
     }
     const stepsThisRun = this.state.globalStep - startStep;
-    const trainingLoss = stepsThisRun > 0 ? totalLoss / stepsThisRun : 0;
+    const stepsTrained = stepsThisRun - this.nonfinite.total; // skipped steps add 0 to totalLoss
+    const trainingLoss = stepsTrained > 0 ? totalLoss / stepsTrained : 0;
     const totalBatch = a.per_device_train_batch_size * a.gradient_accumulation_steps * this.sync.worldSize;
-    const numSamples = a.max_steps > 0 ? plan.maxSteps * totalBatch : numExamples * this.sync.worldSize * a.num_train_epochs;
+    const samplesPerRun = a.max_steps > 0 ? plan.maxSteps * totalBatch : numExamples * this.sync.worldSize * a.num_train_epochs;
+    // Rates from the steps this call really ran (a resumed or cancelled run is not credited with max_steps).
+    const numSamples = plan.maxSteps > 0 ? (samplesPerRun * stepsThisRun) / plan.maxSteps : 0;
     const metrics: Record<string, number> = {
-      ...speedMetrics('train', startMs, numSamples, plan.maxSteps),
+      ...speedMetrics('train', startMs, numSamples, stepsThisRun),
       total_flos: this.state.totalFlos,
       train_loss: trainingLoss,
+      ...(this.nonfinite.total > 0 ? { train_nonfinite_steps: this.nonfinite.total } : {}),
     };
     const entry = await this.logEntry(metrics);
     await this.emit((cb, s) => cb.onTrainEnd?.(s));
+    if (this.isStopRequested && this.state.globalStep < plan.maxSteps) {
+      // Cancelled: resumable, but nothing that looks like a finished run's outputs.
+      if (this.lastSaveStep !== this.state.globalStep) await this.saveCheckpoint();
+      await this.markEnded('cancelled');
+      this.options.log?.(`Training cancelled at step ${this.state.globalStep} of ${plan.maxSteps}; resume with --resume-from-checkpoint latest.`);
+      return { globalStep: this.state.globalStep, trainingLoss, metrics: { ...metrics, epoch: entry['epoch']! } };
+    }
+    assertFiniteWeights(this.model, `final model ${a.output_dir}`);
     if (this.isWorldProcessZero) {
       await this.saveModel(a.output_dir);
       await writeJson(join(a.output_dir, 'trainer_state.json'), this.state.toJSON(a, true));

@@ -55,8 +55,20 @@ export const TrainingArgumentsSchema = z.strictObject({
   // Batches of examples of similar length (less padding; data-parallel ranks finish a step together).
   group_by_length: z.boolean().default(false),
   disable_tqdm: z.boolean().default(false),
-  // A checkpoint directory, or true for the newest checkpoint-<step> in output_dir.
-  resume_from_checkpoint: z.union([z.string().min(1), z.boolean()]).nullable().default(null),
+  // A checkpoint directory, or true for the newest complete checkpoint-<step> in output_dir. On the
+  // command line and in YAML "true" and "latest" mean true, "false" false (not directories).
+  resume_from_checkpoint: z
+    .preprocess(
+      (value) => (value === 'true' || value === 'latest' ? true : value === 'false' ? false : value),
+      z.union([z.string().min(1), z.boolean()]).nullable(),
+    )
+    .default(null)
+    .describe('A checkpoint directory, or true|latest for the newest complete checkpoint in output_dir'),
+  // tunefleet's own: an optimizer step whose loss or gradients are not finite (NaN, Inf) is skipped
+  // (weights, optimizer moments untouched) and counted; this many in a row are tolerated and the
+  // next fails the run naming the step. 3: a rare overflowing batch is survivable, a diverged run
+  // (or a poisoned gradient) stops within a few steps instead of training through NaN.
+  max_nonfinite_steps: z.number().int().nonnegative().default(3),
 });
 
 type ParsedArguments = z.output<typeof TrainingArgumentsSchema>;

@@ -12,10 +12,18 @@ import { bytesPerElement, type ChunkEncoding, type ChunkHeader, type RingPhase, 
  * Connection, numbered as it happens:
  *   1. server -> client  CHALLENGE: "TFDP", version u8, 32 random bytes (nonce)
  *   2. client -> server  HELLO: "TFDP", version u8, 0 u8, lane u16, rank u32, jobId length u16,
- *                        jobId (UTF-8), HMAC-SHA256(token, nonce || HELLO without the MAC)
- *   3. server -> client  STATUS ok; or STATUS unauthenticated and the connection is closed
- *                        without reading anything else
- *   4. client -> server  frames: a 40-byte header (below) then `payloadBytes` of payload
+ *                        jobId (UTF-8), HMAC-SHA256(pair key, "hello" || nonce || HELLO without the MAC).
+ *                        The pair key is the one of (left neighbour -> this rank) of this job and ring
+ *                        (peer-keys.ts): only the assigned left neighbour holds it.
+ *   3. server -> client  STATUS ok once this rank has joined the ring and checked the HELLO (MAC,
+ *                        rank = its left neighbour, job = its job); or STATUS unauthenticated and the
+ *                        connection is closed without reading anything else
+ *   4. client -> server  frames: a 40-byte header (below), `payloadBytes` of payload, then a 32-byte
+ *                        MAC: HMAC-SHA256(session key, frame number u64 || header || payload), the
+ *                        session key HMAC-SHA256(pair key, "frames" || nonce || lane u16), frames
+ *                        numbered from 0 on each connection (no frame can be replayed, dropped or
+ *                        reordered unnoticed). A frame whose MAC does not match is refused unread by
+ *                        the ring (STATUS rejected, connection closed).
  *   5. server -> client  STATUS rejected (and close) when a frame is refused
  *   6. same machine (shared-regions.ts): client -> server SHARED_PROBE frames; server -> client
  *      STATUS shared-accepted / shared-refused (message: "<region id>[: reason]") and, for every
@@ -30,12 +38,14 @@ import { bytesPerElement, type ChunkEncoding, type ChunkHeader, type RingPhase, 
  * The job is the connection's (from HELLO).
  */
 
-export const DATA_PLANE_VERSION = 1;
+export const DATA_PLANE_VERSION = 2;
 const MAGIC = Buffer.from('TFDP', 'latin1');
 export const NONCE_BYTES = 32;
 export const CHALLENGE_BYTES = MAGIC.length + 1 + NONCE_BYTES;
 const HELLO_FIXED_BYTES = 14;
 const MAC_BYTES = 32;
+/** The MAC that follows every frame's payload. */
+export const FRAME_MAC_BYTES = 32;
 export const MAX_JOB_ID_BYTES = 1024;
 export const FRAME_HEADER_BYTES = 40;
 const FRAME_SYNC = 0x31444654; // "TFD1"
@@ -64,11 +74,12 @@ export interface Hello {
   readonly lane: number;
 }
 
-function mac(token: string, nonce: Buffer, body: Buffer): Buffer {
-  return createHmac('sha256', token).update(nonce).update(body).digest();
+function helloMac(key: Uint8Array, nonce: Buffer, body: Buffer): Buffer {
+  return createHmac('sha256', key).update('hello').update(nonce).update(body).digest();
 }
 
-export function encodeHello(hello: Hello, token: string, nonce: Buffer): Buffer {
+/** `key` is the pair key of (hello.rank -> the listener's rank), peer-keys.ts. */
+export function encodeHello(hello: Hello, key: Uint8Array, nonce: Buffer): Buffer {
   const jobId = Buffer.from(hello.jobId, 'utf8');
   const body = Buffer.alloc(HELLO_FIXED_BYTES + jobId.length);
   MAGIC.copy(body, 0);
@@ -77,7 +88,7 @@ export function encodeHello(hello: Hello, token: string, nonce: Buffer): Buffer 
   body.writeUInt32LE(hello.rank, 8);
   body.writeUInt16LE(jobId.length, 12);
   jobId.copy(body, HELLO_FIXED_BYTES);
-  return Buffer.concat([body, mac(token, nonce, body)]);
+  return Buffer.concat([body, helloMac(key, nonce, body)]);
 }
 
 /** Bytes the HELLO starting with `head` (at least HELLO_FIXED_BYTES long) takes in all; throws if it is not one. */
@@ -90,11 +101,46 @@ export function helloLength(head: Buffer): number {
 }
 export const HELLO_HEAD_BYTES = HELLO_FIXED_BYTES;
 
-/** The HELLO's fields if its MAC proves the sender holds `token`; undefined otherwise. */
-export function verifyHello(bytes: Buffer, token: string, nonce: Buffer): Hello | undefined {
+/** The fields a HELLO claims (not yet verified). */
+export function parseHello(bytes: Buffer): Hello {
   const body = bytes.subarray(0, bytes.length - MAC_BYTES);
-  if (!timingSafeEqual(mac(token, nonce, body), bytes.subarray(bytes.length - MAC_BYTES))) return undefined;
   return { lane: body.readUInt16LE(6), rank: body.readUInt32LE(8), jobId: body.toString('utf8', HELLO_FIXED_BYTES) };
+}
+
+/** Whether the HELLO's MAC proves the sender holds `key` (and answers this connection's nonce). */
+export function verifyHello(bytes: Buffer, key: Uint8Array, nonce: Buffer): boolean {
+  const body = bytes.subarray(0, bytes.length - MAC_BYTES);
+  return timingSafeEqual(helloMac(key, nonce, body), bytes.subarray(bytes.length - MAC_BYTES));
+}
+
+function sessionKey(pairKey: Uint8Array, nonce: Buffer, lane: number): Buffer {
+  const laneBytes = Buffer.alloc(2);
+  laneBytes.writeUInt16LE(lane);
+  return createHmac('sha256', pairKey).update('frames').update(nonce).update(laneBytes).digest();
+}
+
+/** The MACs of one connection's frames, in order; the sender seals, the receiver verifies. */
+export class FrameMacs {
+  private readonly key: Buffer;
+  private frameNumber = 0n;
+  constructor(pairKey: Uint8Array, nonce: Buffer, lane: number) {
+    this.key = sessionKey(pairKey, nonce, lane);
+  }
+
+  /** The MAC of the next frame (header, then payload). */
+  next(header: Uint8Array, payload: Uint8Array | undefined): Buffer {
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64LE(this.frameNumber++);
+    const hmac = createHmac('sha256', this.key).update(counter).update(header);
+    if (payload !== undefined && payload.byteLength > 0) hmac.update(payload);
+    return hmac.digest();
+  }
+
+  /** Whether `mac` is the next frame's; advances either way (a mismatch ends the connection). */
+  verifyNext(header: Uint8Array, payload: Uint8Array | undefined, mac: Uint8Array): boolean {
+    const expected = this.next(header, payload);
+    return mac.byteLength === expected.length && timingSafeEqual(expected, mac);
+  }
 }
 
 export function encodeStatus(code: StatusCode, message = ''): Buffer {

@@ -33,7 +33,7 @@ describe('DataPlaneLane', () => {
     const lane = await DataPlaneLane.open({
       host: '127.0.0.1',
       port,
-      token: TOKEN,
+      sendKey: Buffer.from(TOKEN),
       hello: { jobId: 'job-lane', rank: 0, lane: 0 },
       peerRank: 1,
       peerAddress: `127.0.0.1:${port}`,

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ChunkRejectedError, CommError, PeerUnavailableError } from '../comm-error.ts';
-import { CHALLENGE_BYTES, FrameKind, StatusCode, encodeBareHeader, encodeHello, parseChallenge, type Hello } from './data-plane-frame.ts';
+import { CHALLENGE_BYTES, FrameKind, FrameMacs, StatusCode, encodeBareHeader, encodeHello, parseChallenge, type Hello } from './data-plane-frame.ts';
 import type { CommLogger, GrpcTlsOptions } from '../options.ts';
 import { DataPlaneStatusError } from './data-plane-error.ts';
 import { raceAbort } from './race-abort.ts';
@@ -14,7 +14,8 @@ export interface DataPlaneLaneOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: GrpcTlsOptions;
-  readonly token: string;
+  /** The pair key of (this rank -> the right neighbour), peer-keys.ts: proves the HELLO and MACs every frame. */
+  readonly sendKey: Uint8Array;
   readonly hello: Hello;
   /** The right neighbour, for error messages. */
   readonly peerRank: number;
@@ -64,6 +65,7 @@ export class DataPlaneLane {
   private constructor(
     private readonly socket: net.Socket,
     private readonly options: DataPlaneLaneOptions,
+    private readonly macs: FrameMacs,
   ) {}
 
   static async open(options: DataPlaneLaneOptions): Promise<DataPlaneLane | Unreachable> {
@@ -85,6 +87,7 @@ export class DataPlaneLane {
     const reader = new StatusReader();
     let stage: 'connect' | 'challenge' | 'status' = 'connect';
     let received: Buffer = Buffer.alloc(0);
+    let macs: FrameMacs | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
         const fail = (error: Error): void => reject(error);
@@ -98,7 +101,8 @@ export class DataPlaneLane {
             if (received.length < CHALLENGE_BYTES) return;
             const nonce = parseChallenge(received.subarray(0, CHALLENGE_BYTES));
             if (nonce === undefined) return fail(new Error('the peer did not send a data-plane CHALLENGE'));
-            socket.write(encodeHello(options.hello, options.token, nonce));
+            socket.write(encodeHello(options.hello, options.sendKey, nonce));
+            macs = new FrameMacs(options.sendKey, nonce, options.hello.lane);
             stage = 'status';
             data = received.subarray(CHALLENGE_BYTES);
           }
@@ -113,7 +117,7 @@ export class DataPlaneLane {
       if (error instanceof DataPlaneStatusError && error.code === 'UNAUTHENTICATED') {
         throw new CommError(
           'UNAUTHENTICATED',
-          `rank ${options.peerRank} at ${options.peerAddress} refused this rank's token on the data plane; every worker of a job needs the same collective token`,
+          `rank ${options.peerRank} at ${options.peerAddress} refused this rank's data-plane HELLO: it does not take this rank as its assigned left neighbour (another job or ring generation, or a different key); check both workers' assignments`,
         );
       }
       if (stage === 'connect') return { unreachable: `${where}: ${(error as Error).message}` };
@@ -124,7 +128,7 @@ export class DataPlaneLane {
     socket.removeAllListeners('timeout');
     socket.removeAllListeners('close');
     socket.setTimeout(0);
-    const lane = new DataPlaneLane(socket, options);
+    const lane = new DataPlaneLane(socket, options, macs!);
     socket.on('data', (data: Buffer) => {
       for (const status of reader.push(data)) lane.onStatus(status.code, status.message);
     });
@@ -254,13 +258,12 @@ export class DataPlaneLane {
       };
       this.pendingRejects.add(settle);
       signal.addEventListener('abort', onAbort, { once: true });
+      // Computed now, in write order (frames are numbered by it), from the payload as it is now.
+      const mac = this.macs.next(head, payload);
       this.socket.cork();
-      if (payload === undefined || payload.length === 0) {
-        this.socket.write(head, onWritten);
-      } else {
-        this.socket.write(head);
-        this.socket.write(payload, onWritten);
-      }
+      this.socket.write(head);
+      if (payload !== undefined && payload.length > 0) this.socket.write(payload);
+      this.socket.write(mac, onWritten);
       this.socket.uncork();
     });
   }
@@ -281,7 +284,8 @@ export class DataPlaneLane {
         clearTimeout(force);
         resolve();
       });
-      this.socket.end(encodeBareHeader(FrameKind.Goodbye, 0));
+      const goodbye = encodeBareHeader(FrameKind.Goodbye, 0);
+      this.socket.end(Buffer.concat([goodbye, this.macs.next(goodbye, undefined)]));
       this.socket.resume();
     });
   }

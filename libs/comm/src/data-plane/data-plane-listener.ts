@@ -4,32 +4,43 @@ import tls from 'node:tls';
 import { PeerUnavailableError } from '../comm-error.ts';
 import { FrameKind, NONCE_BYTES, StatusCode, challenge, encodeStatus } from './data-plane-frame.ts';
 import { HelloRefusedError } from './data-plane-error.ts';
-import { ConnectionReader } from './data-plane-reader.ts';
+import { ConnectionReader, type ExpectedSender } from './data-plane-reader.ts';
 import type { CommLogger, GrpcTlsOptions } from '../options.ts';
 import type { Mailbox } from '../ring/mailbox.ts';
 import { MappedRegions, type SharedMemory } from './shared-regions.ts';
 
-/** A peer that connects must prove it holds the token within this long. */
+/** A peer that connects must send its HELLO within this long. */
 const HELLO_TIMEOUT_MS = 10_000;
+/** Default deadline for the rest of a frame once part of it arrived (a 4 MiB chunk needs far less). */
+export const DEFAULT_FRAME_READ_TIMEOUT_MS = 10_000;
 /** After refusing a peer, how long its remaining bytes are discarded (unread) before the socket is destroyed. */
 const LINGER_MS = 2_000;
 
+/** What the listener needs of the ring this rank joined. */
+export interface JoinedRing {
+  readonly inbox: Mailbox;
+  readonly expected: ExpectedSender;
+}
+
 export interface DataPlaneListenerOptions {
   readonly host: string;
-  readonly token: string;
   readonly tls?: GrpcTlsOptions;
   readonly maxPayloadBytes: number;
   readonly logger: CommLogger;
-  /** The joined transport's inbox; frames are not read before the endpoint joins a ring. */
-  readonly inbox: () => Promise<Mailbox>;
+  /** The joined transport's inbox and left neighbour; HELLOs are checked and frames read only once the endpoint joined a ring. */
+  readonly joined: () => Promise<JoinedRing>;
+  /** Once part of a frame arrived, the rest must follow within this long (default DEFAULT_FRAME_READ_TIMEOUT_MS). */
+  readonly frameReadTimeoutMs?: number;
   /** Maps a same-machine neighbour's shared regions (shared-regions.ts); without it every probe is refused. */
   readonly sharedMemory?: SharedMemory;
 }
 
 /**
  * Receiving side of the data plane (see data-plane-frame.ts): accepts connections from the left
- * neighbour, admits only those whose HELLO proves the job token, and files their frames in the
- * inbox. A refused peer or frame is logged and answered with a status; the listener keeps serving.
+ * neighbour, admits only those whose HELLO proves the key of (left neighbour -> this rank), files
+ * their frames in the inbox once each frame's MAC checks, and gives every partly read frame a
+ * deadline. A refused peer or frame is logged with the peer's address and the reason and answered
+ * with a status; the listener keeps serving.
  */
 export class DataPlaneListener {
   private readonly sockets = new Set<net.Socket>();
@@ -95,7 +106,6 @@ export class DataPlaneListener {
       }
     };
     const reader = new ConnectionReader({
-      token: this.options.token,
       nonce,
       maxPayloadBytes: this.options.maxPayloadBytes,
       onFrame: (header, payload, release) => {
@@ -122,30 +132,67 @@ export class DataPlaneListener {
       },
     });
     let leftover: Buffer | undefined;
+    const frameReadTimeoutMs = this.options.frameReadTimeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS;
+    let frameTimer: NodeJS.Timeout | undefined;
+    const refuseFor = (error: unknown): void => {
+      state.isRefused = true;
+      clearTimeout(timer);
+      clearTimeout(frameTimer);
+      if (error instanceof HelloRefusedError) {
+        this.options.logger.warn('refused a data-plane connection', { peer, reason: error.message });
+        this.refuse(socket, StatusCode.Unauthenticated, 'unauthenticated');
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        this.options.logger.warn('rejected a collective frame', { peer, reason: message });
+        this.refuse(socket, StatusCode.Rejected, message);
+      }
+    };
+    /** Every read has a deadline: a frame begun must be finished within frameReadTimeoutMs. */
+    const armFrameDeadline = (): void => {
+      clearTimeout(frameTimer);
+      frameTimer = undefined;
+      if (state.isRefused || reader.isHeld || !state.isHelloDone || reader.isIdle) return;
+      const partial = reader.describePartial();
+      frameTimer = setTimeout(() => {
+        if (state.isRefused) return;
+        const reason = `sent part of a frame (${partial}) and nothing more for ${frameReadTimeoutMs} ms`;
+        state.isRefused = true;
+        clearTimeout(timer);
+        this.options.logger.warn('refused a data-plane connection', { peer, reason });
+        this.refuse(socket, StatusCode.Rejected, reason);
+        // An authenticated connection is the left neighbour's: the collective waiting on it fails now, naming it.
+        state.inbox?.fail(new PeerUnavailableError(state.inbox.expect.leftRank, peer, `its data-plane connection ${reason}`));
+      }, frameReadTimeoutMs);
+      frameTimer.unref();
+    };
     /** Runs `step` (advancing the reader); false when reading must stop (refused, or held until joined). */
     const guarded = (step: () => void): boolean => {
       if (state.isRefused) return true;
       try {
         step();
       } catch (error) {
-        state.isRefused = true;
-        clearTimeout(timer);
-        if (error instanceof HelloRefusedError) {
-          this.options.logger.warn('refused a data-plane connection', { peer, reason: error.message });
-          this.refuse(socket, StatusCode.Unauthenticated, 'unauthenticated');
-        } else {
-          const message = error instanceof Error ? error.message : String(error);
-          this.options.logger.warn('rejected a collective frame', { peer, reason: message });
-          this.refuse(socket, StatusCode.Rejected, message);
-        }
+        refuseFor(error);
         return true;
       }
       if (reader.isHeld && !state.isHelloDone) {
         state.isHelloDone = true;
         clearTimeout(timer);
-        socket.write(encodeStatus(StatusCode.Ok));
-        void this.options.inbox().then((inbox) => release(inbox), () => socket.destroy());
+        void this.options.joined().then(
+          (ring) => {
+            if (state.isRefused) return;
+            try {
+              reader.authenticate(ring.expected);
+            } catch (error) {
+              refuseFor(error);
+              return;
+            }
+            socket.write(encodeStatus(StatusCode.Ok));
+            release(ring.inbox);
+          },
+          () => socket.destroy(),
+        );
       }
+      armFrameDeadline();
       return !reader.isHeld;
     };
     const release = (inbox: Mailbox): void => {
@@ -185,15 +232,14 @@ export class DataPlaneListener {
     socket.on('close', () => {
       this.sockets.delete(socket);
       clearTimeout(timer);
+      clearTimeout(frameTimer);
       // Only a connection that carried valid frames is the left neighbour's; a stranger's is just gone.
       if (state.isGoodbye || state.isRefused || this.isClosed || state.framesReceived === 0) return;
       state.inbox!.fail(new PeerUnavailableError(state.inbox!.expect.leftRank, peer, 'its data-plane connection to this rank broke mid-collective'));
     });
     const timer = setTimeout(() => {
       if (state.isHelloDone || state.isRefused) return;
-      state.isRefused = true;
-      this.options.logger.warn('refused a data-plane connection', { peer, reason: `no HELLO within ${HELLO_TIMEOUT_MS} ms` });
-      this.refuse(socket, StatusCode.Unauthenticated, 'unauthenticated');
+      refuseFor(new HelloRefusedError(`no complete HELLO within ${HELLO_TIMEOUT_MS} ms (${reader.describePartial()})`));
     }, HELLO_TIMEOUT_MS);
     socket.write(challenge(nonce));
   }

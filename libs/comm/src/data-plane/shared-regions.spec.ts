@@ -7,9 +7,10 @@ import { fakeMachine, recordingLogger } from '../test-support.ts';
 import { encodeChunkHeader } from './data-plane-frame.ts';
 import { DataPlaneLane } from './data-plane-lane.ts';
 import { DataPlaneListener } from './data-plane-listener.ts';
+import { derivePairKey } from './peer-keys.ts';
 import { encodeReference, REGION_HEADER_BYTES, SharedRegions } from './shared-regions.ts';
 
-const TOKEN = 'test-token-0123456789abcdef';
+const KEY = derivePairKey('test-secret', 'job-shm', 0, 1);
 
 describe('shared-memory data plane', () => {
   let cleanup: Array<() => Promise<void> | void> = [];
@@ -21,12 +22,12 @@ describe('shared-memory data plane', () => {
   it('lets the receiver read the sender\'s memory in place, and holds the sender until it has released the chunk', async () => {
     const machine = fakeMachine();
     const mailbox = new Mailbox({ jobId: 'job-shm', leftRank: 0, maxPayloadBytes: 1 << 20 });
-    const listener = await DataPlaneListener.listen({ host: '127.0.0.1', token: TOKEN, maxPayloadBytes: 1 << 20, logger: recordingLogger(), inbox: async () => mailbox, sharedMemory: machine });
+    const listener = await DataPlaneListener.listen({ host: '127.0.0.1', maxPayloadBytes: 1 << 20, logger: recordingLogger(), joined: async () => ({ inbox: mailbox, expected: { jobId: 'job-shm', rank: 0, receiveKey: KEY } }), sharedMemory: machine });
     cleanup.push(() => listener.close());
     const lane = await DataPlaneLane.open({
       host: '127.0.0.1',
       port: listener.port,
-      token: TOKEN,
+      sendKey: KEY,
       hello: { jobId: 'job-shm', rank: 0, lane: 0 },
       peerRank: 1,
       peerAddress: `127.0.0.1:${listener.port}`,

@@ -89,11 +89,14 @@ export class GrpcCollectiveEndpoint {
       try {
         endpoint.dataPlaneListener = await DataPlaneListener.listen({
           host,
-          token: options.token,
           tls: options.tls,
           maxPayloadBytes: maxChunkBytes,
           logger: endpoint.logger,
-          inbox: async () => (await endpoint.joined()).inbox,
+          joined: async () => {
+            const transport = await endpoint.joined();
+            return { inbox: transport.inbox, expected: { jobId: transport.jobId, rank: transport.inbox.expect.leftRank, receiveKey: transport.receiveKey } };
+          },
+          ...(options.frameReadTimeoutMs !== undefined ? { frameReadTimeoutMs: options.frameReadTimeoutMs } : {}),
           ...(options.sharedMemory !== undefined ? { sharedMemory: options.sharedMemory } : {}),
         });
       } catch (error) {

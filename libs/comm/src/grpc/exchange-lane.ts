@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { CollectiveService, ExchangeResponse } from '@tunefleet/proto';
 import type { CommError } from '../comm-error.ts';
+import type { FrameMacs } from '../data-plane/data-plane-frame.ts';
+import { sealFrame } from './exchange-auth.ts';
 import { identity } from './grpc-channel.ts';
 
 export interface ExchangeLaneOptions {
@@ -9,6 +11,8 @@ export interface ExchangeLaneOptions {
   readonly credentials: grpc.ChannelCredentials;
   readonly channelOptions: grpc.ChannelOptions;
   readonly token: string;
+  /** The stream's rank proof (exchange-auth.ts): metadata to send and the MACs of its frames. */
+  readonly session: { readonly metadata: ReadonlyArray<readonly [string, string]>; readonly macs: FrameMacs };
   /** The CommError the lane fails with when its stream ends (`undefined`) or fails. */
   readonly classify: (error: grpc.ServiceError | undefined) => CommError;
   /** Called once the lane failed, after the senders waiting on it were woken with `error`. */
@@ -31,6 +35,7 @@ export class ExchangeLane {
     this.client = new grpc.Client(options.address, options.credentials, options.channelOptions);
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${options.token}`);
+    for (const [key, value] of options.session.metadata) metadata.set(key, value);
     this.call = this.client.makeClientStreamRequest<Buffer, ExchangeResponse>(
       CollectiveService.exchange.path,
       identity,
@@ -49,7 +54,7 @@ export class ExchangeLane {
   /** Queues `frame`; resolves at once, or once a backed-up stream drains; rejects with the lane's error. */
   async write(frame: Uint8Array, signal: AbortSignal): Promise<void> {
     if (this.error !== undefined) throw this.error;
-    const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    const bytes = sealFrame(frame, this.options.session.macs);
     if (this.call.write(bytes)) return;
     // Backed up: wait for the lane's one 'drain' listener (or its failure) to wake us.
     await new Promise<void>((resolve, reject) => {

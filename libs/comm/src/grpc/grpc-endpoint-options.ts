@@ -37,6 +37,8 @@ export interface GrpcEndpointOptions {
    */
   readonly sharedMemory?: SharedMemory;
   readonly logger?: CommLogger;
+  /** Data plane: once part of a frame arrived, the rest must follow within this long. Default 10 s. */
+  readonly frameReadTimeoutMs?: number;
 }
 
 export interface RingAssignment {
@@ -45,4 +47,12 @@ export interface RingAssignment {
   readonly worldSize: number;
   /** host:port of rank (rank + 1) mod worldSize. */
   readonly rightAddress: string;
+  /**
+   * The pair keys of this rank (peer-keys.ts: from the job's fresh secret, given by the coordinator):
+   * `sendKey` of (rank -> right neighbour), `receiveKey` of (left neighbour -> rank). Every data-plane
+   * connection and Exchange stream proves its pair's key and MACs every frame with it. Without them
+   * (tests, a ring formed by hand) both are derived from the token, which proves only the token.
+   */
+  readonly sendKey?: Uint8Array;
+  readonly receiveKey?: Uint8Array;
 }

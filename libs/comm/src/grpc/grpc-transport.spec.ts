@@ -5,9 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CommError } from '../comm-error.ts';
 import { ringAllReduce } from '../ring/ring-all-reduce.ts';
 import { describeRingConformance } from '../ring/ring-conformance.ts';
+import { derivePairKey } from '../data-plane/peer-keys.ts';
 import { encodeChunkFrame } from '../ring/wire-codec.ts';
 import { recordingLogger } from '../test-support.ts';
 import { GrpcCollectiveEndpoint } from './collective-endpoint.ts';
+import { openExchangeSession, sealFrame } from './exchange-auth.ts';
 import type { GrpcEndpointOptions } from './grpc-endpoint-options.ts';
 import type { GrpcTransport } from './grpc-transport.ts';
 
@@ -49,6 +51,14 @@ function bearer(token: string): grpc.Metadata {
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${token}`);
   return metadata;
+}
+
+/** Metadata and frame sealing of rank 1 sending to rank 0 of job-grpc (keys derived from the token, as a ring joined without keys does). */
+function asRank1(): { metadata: grpc.Metadata; seal: (frame: Uint8Array) => Buffer } {
+  const session = openExchangeSession(derivePairKey(TOKEN, 'job-grpc', 1, 0), 'job-grpc', 1);
+  const metadata = bearer(TOKEN);
+  for (const [key, value] of session.metadata) metadata.set(key, value);
+  return { metadata, seal: (frame) => sealFrame(frame, session.macs) };
 }
 
 describe('GrpcTransport', () => {
@@ -109,23 +119,32 @@ describe('GrpcTransport', () => {
     const transports = await grpcRing(2, () => ({ logger, maxChunkBytes: 256 * 1024 }));
     transports.forEach(track);
     const address = (transports[0]!.rank === 0 ? transports[1]! : transports[0]!).rightAddress; // rank 0's server
-    const oversized = rawStream(address, bearer(TOKEN), 8 << 20);
+    const unproven = rawStream(address, bearer(TOKEN));
+    cleanup.push(() => unproven.client.close());
+    unproven.call.write(Buffer.alloc(8));
+    unproven.call.end();
+    expect((await unproven.result).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(logger.lines.find((l) => l.message === 'refused a Collective.Exchange call')?.fields?.reason).toMatch(/no rank proof/);
+
+    const oversized = rawStream(address, asRank1().metadata, 8 << 20);
     cleanup.push(() => oversized.client.close());
     oversized.call.write(Buffer.alloc(1 << 20));
     oversized.call.end();
     expect((await oversized.result).error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
 
-    const malformed = rawStream(address, bearer(TOKEN));
+    const rank1 = asRank1();
+    const malformed = rawStream(address, rank1.metadata);
     cleanup.push(() => malformed.client.close());
-    malformed.call.write(Buffer.from([0x0a, 0x05, 0x01]));
+    malformed.call.write(rank1.seal(Buffer.from([0x0a, 0x05, 0x01])));
     malformed.call.end();
     const { error } = await malformed.result;
     expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error?.details).toMatch(/overruns the frame/);
 
-    const impostor = rawStream(address, bearer(TOKEN));
+    const impostorAuth = asRank1();
+    const impostor = rawStream(address, impostorAuth.metadata);
     cleanup.push(() => impostor.client.close());
-    impostor.call.write(encodeChunkFrame({ jobId: 'job-grpc', step: 0, bucketId: 0, phase: 'reduce-scatter', round: 0, chunkIndex: 0, rank: 0 }, new Float32Array(2), 'f32'));
+    impostor.call.write(impostorAuth.seal(encodeChunkFrame({ jobId: 'job-grpc', step: 0, bucketId: 0, phase: 'reduce-scatter', round: 0, chunkIndex: 0, rank: 0 }, new Float32Array(2), 'f32')));
     impostor.call.end();
     expect((await impostor.result).error?.details).toMatch(/frame from rank 0, but only the left neighbour \(rank 1\)/);
 

@@ -3,6 +3,7 @@ import type { ExchangeResponse } from '@tunefleet/proto';
 import { CommError, PeerUnavailableError } from '../comm-error.ts';
 import { FrameKind, encodeBareHeader, encodeChunkHeader } from '../data-plane/data-plane-frame.ts';
 import { DataPlaneLane } from '../data-plane/data-plane-lane.ts';
+import { derivePairKey } from '../data-plane/peer-keys.ts';
 import { raceAbort } from '../data-plane/race-abort.ts';
 import { encodeReference, type SharedRegions } from '../data-plane/shared-regions.ts';
 import type { CommLogger } from '../options.ts';
@@ -12,6 +13,7 @@ import type { Transport } from '../ring/transport.ts';
 import { encodeChunkFrame, type ChunkHeader, type WireDtype } from '../ring/wire-codec.ts';
 import { encodeZeroBlocks, ZERO_BLOCK_FLOATS } from '../ring/zero-blocks.ts';
 import { classifyGrpcError } from './classify-grpc-error.ts';
+import { acceptExchangeSession, openExchangeSession, openFrame } from './exchange-auth.ts';
 import { requestOffer, type DataPlaneOffer } from './data-plane-offer.ts';
 import { ExchangeLane } from './exchange-lane.ts';
 import { channelOptions, shutdown } from './grpc-channel.ts';
@@ -45,6 +47,11 @@ export class GrpcTransport implements Transport {
   readonly lanes: number;
   readonly inbox: Mailbox;
   readonly rightAddress: string;
+  /** Pair keys (RingAssignment): this rank -> right neighbour, and left neighbour -> this rank. */
+  readonly sendKey: Uint8Array;
+  readonly receiveKey: Uint8Array;
+  /** Exchange session ids already accepted (a replayed stream is refused). */
+  private readonly seenSessions = new Set<string>();
   /** grpc-js hands the server `framed.subarray(5)` of a fresh buffer: after the 5-byte length prefix. */
   readonly receivedFrameOffset = 5;
   private readonly openLanes: Array<ExchangeLane | undefined>;
@@ -65,6 +72,9 @@ export class GrpcTransport implements Transport {
     this.dataLanes = new Array<Promise<DataPlaneLane | undefined> | undefined>(this.lanes).fill(undefined);
     const leftRank = (this.rank + this.worldSize - 1) % this.worldSize;
     this.inbox = new Mailbox({ jobId: this.jobId, leftRank, maxPayloadBytes: this.maxChunkBytes });
+    const token = endpoint.options.token;
+    this.sendKey = assignment.sendKey ?? derivePairKey(token, this.jobId, this.rank, this.rightRank);
+    this.receiveKey = assignment.receiveKey ?? derivePairKey(token, this.jobId, leftRank, this.rank);
   }
 
   private get rightRank(): number {
@@ -160,7 +170,7 @@ export class GrpcTransport implements Transport {
       host,
       port: offer.port,
       tls: this.endpoint.options.tls,
-      token: this.endpoint.options.token,
+      sendKey: this.sendKey,
       hello: { jobId: this.jobId, rank: this.rank, lane: index },
       peerRank: this.rightRank,
       peerAddress: this.rightAddress,
@@ -225,6 +235,7 @@ export class GrpcTransport implements Transport {
       credentials: this.credentials(),
       channelOptions: this.clientOptions(),
       token: this.endpoint.options.token,
+      session: openExchangeSession(this.sendKey, this.jobId, this.rank),
       classify: (error) => (error ? this.classify(error) : new CommError('TRANSPORT_CLOSED', `stream to rank ${this.rightRank} ended`)),
       onFailure: (error) => {
         if (!this.isClosed) this.inbox.fail(error);
@@ -244,6 +255,14 @@ export class GrpcTransport implements Transport {
       callback({ code: grpc.status.UNAVAILABLE, details: 'transport closed' });
       return;
     }
+    const leftRank = this.inbox.expect.leftRank;
+    const session = acceptExchangeSession(call.metadata, { jobId: this.jobId, rank: leftRank, receiveKey: this.receiveKey }, this.seenSessions);
+    if ('refused' in session) {
+      this.endpoint.logger.warn('refused a Collective.Exchange call', { peer: call.getPeer(), reason: session.refused });
+      call.pause();
+      callback({ code: grpc.status.UNAUTHENTICATED, details: 'unauthenticated' });
+      return;
+    }
     let framesReceived = 0;
     let isFinished = false;
     const finish = (error: Partial<grpc.StatusObject> | null): void => {
@@ -256,7 +275,9 @@ export class GrpcTransport implements Transport {
     call.on('data', (bytes: Buffer) => {
       if (isFinished) return;
       try {
-        this.inbox.deliver(bytes);
+        const frame = openFrame(bytes, session);
+        if (frame === undefined) throw new CommError('CHUNK_REJECTED', 'frame MAC does not match: the frame was altered, replayed or not sent by the assigned left neighbour');
+        this.inbox.deliver(frame);
         framesReceived++;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -270,7 +291,6 @@ export class GrpcTransport implements Transport {
       isFinished = true;
       // Only a stream that carried valid frames is the left neighbour's; a stranger's is just gone.
       if (!this.isClosed && framesReceived > 0) {
-        const leftRank = this.inbox.expect.leftRank;
         this.inbox.fail(new PeerUnavailableError(leftRank, call.getPeer(), 'its stream to this rank broke mid-collective'));
       }
     });

@@ -4,6 +4,7 @@
 // data-plane/shared-regions.spec.ts checks the lane and listener on their own.
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeChunkHeader } from '../data-plane/data-plane-frame.ts';
+import { derivePairKey } from '../data-plane/peer-keys.ts';
 import { DataPlaneLane } from '../data-plane/data-plane-lane.ts';
 import { encodeReference, REGION_HEADER_BYTES } from '../data-plane/shared-regions.ts';
 import { ringAllReduce } from '../ring/ring-all-reduce.ts';
@@ -98,7 +99,7 @@ describe('shared-memory data plane', () => {
     const rogue = await DataPlaneLane.open({
       host: '127.0.0.1',
       port: endpoints[1]!.dataPlanePort,
-      token: TOKEN,
+      sendKey: derivePairKey(TOKEN, 'job-shm', 0, 1),
       hello: { jobId: 'job-shm', rank: 0, lane: 5 },
       peerRank: 1,
       peerAddress: endpoints[1]!.address,

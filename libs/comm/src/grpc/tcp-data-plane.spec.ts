@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHALLENGE_BYTES, encodeBareHeader, encodeChunkHeader, encodeHello, FrameKind, parseChallenge } from '../data-plane/data-plane-frame.ts';
+import { CHALLENGE_BYTES, encodeBareHeader, encodeChunkHeader, encodeHello, FrameKind, FrameMacs, parseChallenge } from '../data-plane/data-plane-frame.ts';
+import { derivePairKey } from '../data-plane/peer-keys.ts';
 import { ringAllReduce } from '../ring/ring-all-reduce.ts';
 import { describeRingConformance } from '../ring/ring-conformance.ts';
 import { recordingLogger } from '../test-support.ts';
@@ -64,8 +65,19 @@ class RawPeer {
     return out;
   }
 
-  async hello(token: string, rank: number, jobId = 'job-dp'): Promise<void> {
-    this.socket.write(encodeHello({ jobId, rank, lane: 0 }, token, await this.challenge()));
+  private macs: FrameMacs | undefined;
+
+  /** HELLO as `rank` with the pair key of (rank -> receiver), derived as a ring joined without keys derives it. */
+  async hello(token: string, rank: number, receiver: number, jobId = 'job-dp'): Promise<void> {
+    const key = derivePairKey(token, jobId, rank, receiver);
+    const nonce = await this.challenge();
+    this.macs = new FrameMacs(key, nonce, 0);
+    this.socket.write(encodeHello({ jobId, rank, lane: 0 }, key, nonce));
+  }
+
+  /** A frame (header + payload) with its MAC, as the lane sends it. */
+  sealed(frame: Buffer): Buffer {
+    return Buffer.concat([frame, this.macs!.next(frame.subarray(0, 40), frame.subarray(40))]);
   }
 }
 
@@ -165,7 +177,7 @@ describe('TCP data plane', () => {
     cleanup.push(() => transport.close());
 
     const wrongToken = new RawPeer(endpoint.dataPlanePort);
-    await wrongToken.hello('wrong-token-0123456789abcdef', 0);
+    await wrongToken.hello('wrong-token-0123456789abcdef', 0, 1);
     wrongToken.socket.write(chunkFrame(0, new Float32Array([1, 2])));
     await wrongToken.closed;
     expect(wrongToken.statuses()).toEqual([{ code: 1, message: 'unauthenticated' }]);
@@ -179,7 +191,7 @@ describe('TCP data plane', () => {
     expect(transport.inbox.deliveredCount).toBe(0);
     expect(transport.inbox.isFailed).toBe(false);
     expect(logger.lines.map((l) => [l.message, l.fields?.reason])).toEqual([
-      ['refused a data-plane connection', 'wrong token (HELLO MAC does not match)'],
+      ['refused a data-plane connection', expect.stringMatching(/^HELLO MAC does not match the key of rank 0 -> this rank/)],
       ['refused a data-plane connection', 'malformed HELLO: no data-plane HELLO (bad magic)'],
     ]);
   });
@@ -188,10 +200,10 @@ describe('TCP data plane', () => {
     const logger = recordingLogger();
     const { endpoints, transports } = await tracked(2, () => ({ logger, maxChunkBytes: 256 * 1024 }));
     const port = endpoints[0]!.dataPlanePort; // rank 0 receives from rank 1
-    const send = async (bytes: Buffer): Promise<Array<{ code: number; message: string }>> => {
+    const send = async (bytes: Buffer, isSealed = false): Promise<Array<{ code: number; message: string }>> => {
       const peer = new RawPeer(port);
-      await peer.hello(TOKEN, 1);
-      peer.socket.write(bytes);
+      await peer.hello(TOKEN, 1, 0);
+      peer.socket.write(isSealed ? peer.sealed(bytes) : bytes);
       await peer.closed;
       return peer.statuses();
     };
@@ -205,7 +217,7 @@ describe('TCP data plane', () => {
     badKind[0] = 9;
     expect((await send(badKind))[1]!.message).toMatch(/kind 9, expected 1 \(chunk\)/);
     expect((await send(Buffer.alloc(40)))[1]!.message).toMatch(/sync word missing/);
-    expect((await send(chunkFrame(0, new Float32Array(2))))[1]!.message).toMatch(/frame from rank 0, but only the left neighbour \(rank 1\)/);
+    expect((await send(chunkFrame(0, new Float32Array(2)), true))[1]!.message).toMatch(/frame from rank 0, but only the left neighbour \(rank 1\)/);
 
     const buffers = await reduce(transports, 64, 1);
     for (const buffer of buffers) expect(buffer).toEqual(expectedSum(2, 64));
@@ -218,8 +230,8 @@ describe('TCP data plane', () => {
     cleanup.push(() => transport.close());
     const waiting = transport.inbox.take({ step: 0, bucketId: 0, phase: 'all-gather', round: 0, chunkIndex: 0 }, new AbortController().signal);
     const peer = new RawPeer(endpoint.dataPlanePort);
-    await peer.hello(TOKEN, 0);
-    peer.socket.write(chunkFrame(0, new Float32Array([1, 2, 3])));
+    await peer.hello(TOKEN, 0, 1);
+    peer.socket.write(peer.sealed(chunkFrame(0, new Float32Array([1, 2, 3]))));
     while (transport.inbox.deliveredCount === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     peer.socket.destroy();
     await expect(waiting).rejects.toMatchObject({ code: 'PEER_UNAVAILABLE', message: expect.stringMatching(/data-plane connection to this rank broke mid-collective/) });

@@ -1,6 +1,6 @@
+import { mixSeed, mulberry32 } from '@tunefleet/core';
 import { EvaluationError } from './evaluation-error.ts';
 import { checkSameLength, indicesByGroup, pick, type MetricFunction } from './metric-function.ts';
-import { mixSeed, mulberry32 } from './seeded-random.ts';
 
 export interface PairedBootstrapInput {
   readonly labels: ArrayLike<number>;

@@ -191,7 +191,7 @@ describe('renderModelCard: findings', () => {
   });
 
   it('adds the data quality, slice and gate sections', () => {
-    expect(card).toContain('### Data quality\n\nFound by `tunefleet inspect-data` before training:\n\n```\ntrain (train.tsv): 6920 rows\n  exact duplicates: 9 groups\n```');
+    expect(card).toContain('### Data quality\n\nFound by the data-quality checks `tunefleet train` runs before training (`tunefleet inspect-data` also looks for near duplicates):\n\n```\ntrain (train.tsv): 6920 rows\n  exact duplicates: 9 groups\n```');
     expect(card).toContain(
       [
         '## Slice metrics (domain)',

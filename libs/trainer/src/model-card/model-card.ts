@@ -64,7 +64,7 @@ function dataSection(input: ModelCardInput): string[] {
     ? input.dataFiles.map((file) => `- ${file.split}: \`${file.file}\`${file.rows === undefined ? '' : ` (${file.rows} rows)`}`)
     : [MORE_INFORMATION_NEEDED];
   if (input.dataQuality !== undefined) {
-    lines.push('', '### Data quality', '', 'Found by `tunefleet inspect-data` before training:', '', '```', ...input.dataQuality, '```');
+    lines.push('', '### Data quality', '', 'Found by the data-quality checks `tunefleet train` runs before training (`tunefleet inspect-data` also looks for near duplicates):', '', '```', ...input.dataQuality, '```');
   }
   return lines;
 }

@@ -97,6 +97,12 @@ export interface HeartbeatResponse {
     | undefined;
   /** The worker should stop its current job (cancelled, or the ring is being re-formed). */
   shouldStop: boolean;
+  /**
+   * State of the job this worker is held for or last ran (UNSPECIFIED: none). While it is
+   * RESTARTING or WAITING_FOR_WORKERS a stopped worker waits for its next assignment; once it is
+   * finished (SUCCEEDED, FAILED, CANCELLED) the worker is done.
+   */
+  jobState: JobState;
 }
 
 /** A worker's place in one job's ring. */
@@ -116,6 +122,18 @@ export interface Assignment {
     | undefined;
   /** Checkpoint to resume from; empty to start fresh. */
   resumeCheckpoint: string;
+  /** How many times this job's ring has been re-formed before this assignment (0: first start). */
+  restarts?:
+    | number
+    | undefined;
+  /**
+   * Pair keys of this rank, derived from the job's fresh secret per ring generation (libs/comm
+   * peer-keys.ts): the key of (this rank -> right neighbour) and of (left neighbour -> this rank).
+   * Data-plane connections and Exchange streams prove them and MAC every frame; only the two ranks
+   * of a pair hold its key. Empty: keys derived from the cluster token (proves only the token).
+   */
+  sendKey: Buffer;
+  receiveKey: Buffer;
 }
 
 /**
@@ -141,6 +159,12 @@ export interface ShardPlan {
   gradientAccumulationSteps: number;
   /** TrainingArguments.dataloader_drop_last: drop a final global micro-batch smaller than B*W. */
   dropLast: boolean;
+  /**
+   * Examples per global micro-batch: per_device_train_batch_size x the job's world_size, kept when
+   * the ring re-forms with fewer or more ranks (each rank then takes floor-sliced shares of it), so
+   * the global batch and the learning-rate schedule stay what the user asked for. 0: B x W.
+   */
+  globalMicroBatchSize?: number | undefined;
 }
 
 export interface ReportProgressRequest {
@@ -153,6 +177,37 @@ export interface ReportProgressRequest {
   errorCode: string;
   errorMessage: string;
   isErrorRetryable: boolean;
+  /** The sample ledger: what this rank consumed in each optimizer step since its last report. */
+  samples: StepSamples[];
+  /** Rank 0, after a checkpoint is completely written: its step and directory (0 / empty: none). */
+  checkpointStep?: number | undefined;
+  checkpointDir?:
+    | string
+    | undefined;
+  /**
+   * With a failure: the ranks the failing rank blames (the peer that stalled or dropped), so the
+   * coordinator can name them by worker and address.
+   */
+  suspectRanks: number[];
+}
+
+/**
+ * Training-set rows (0-based, in the order of spec.train_file) one rank consumed in one optimizer
+ * step, as [start, end) pairs flattened: [s0, e0, s1, e1, ...].
+ */
+export interface StepSamples {
+  step: number;
+  epoch: number;
+  ranges: number[];
+}
+
+export interface DeregisterRequest {
+  workerId: string;
+  /** Why the worker leaves (for the coordinator's log). */
+  reason: string;
+}
+
+export interface DeregisterResponse {
 }
 
 export interface ReportProgressResponse {
@@ -1066,7 +1121,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
 };
 
 function createBaseHeartbeatResponse(): HeartbeatResponse {
-  return { assignment: undefined, shouldStop: false };
+  return { assignment: undefined, shouldStop: false, jobState: 0 };
 }
 
 export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
@@ -1076,6 +1131,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     }
     if (message.shouldStop !== false) {
       writer.uint32(16).bool(message.shouldStop);
+    }
+    if (message.jobState !== 0) {
+      writer.uint32(24).int32(message.jobState);
     }
     return writer;
   },
@@ -1103,6 +1161,14 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
           message.shouldStop = reader.bool();
           continue;
         }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.jobState = reader.int32() as any;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1116,6 +1182,7 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     return {
       assignment: isSet(object.assignment) ? Assignment.fromJSON(object.assignment) : undefined,
       shouldStop: isSet(object.shouldStop) ? globalThis.Boolean(object.shouldStop) : false,
+      jobState: isSet(object.jobState) ? jobStateFromJSON(object.jobState) : 0,
     };
   },
 
@@ -1126,6 +1193,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     }
     if (message.shouldStop !== false) {
       obj.shouldStop = message.shouldStop;
+    }
+    if (message.jobState !== 0) {
+      obj.jobState = jobStateToJSON(message.jobState);
     }
     return obj;
   },
@@ -1139,6 +1209,7 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
       ? Assignment.fromPartial(object.assignment)
       : undefined;
     message.shouldStop = object.shouldStop ?? false;
+    message.jobState = object.jobState ?? 0;
     return message;
   },
 };
@@ -1154,6 +1225,9 @@ function createBaseAssignment(): Assignment {
     rightAddress: "",
     shardPlan: undefined,
     resumeCheckpoint: "",
+    restarts: undefined,
+    sendKey: Buffer.alloc(0),
+    receiveKey: Buffer.alloc(0),
   };
 }
 
@@ -1185,6 +1259,15 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.resumeCheckpoint !== "") {
       writer.uint32(74).string(message.resumeCheckpoint);
+    }
+    if (message.restarts !== undefined) {
+      writer.uint32(80).uint32(message.restarts);
+    }
+    if (message.sendKey.length !== 0) {
+      writer.uint32(162).bytes(message.sendKey);
+    }
+    if (message.receiveKey.length !== 0) {
+      writer.uint32(170).bytes(message.receiveKey);
     }
     return writer;
   },
@@ -1268,6 +1351,30 @@ export const Assignment: MessageFns<Assignment> = {
           message.resumeCheckpoint = reader.string();
           continue;
         }
+        case 10: {
+          if (tag !== 80) {
+            break;
+          }
+
+          message.restarts = reader.uint32();
+          continue;
+        }
+        case 20: {
+          if (tag !== 162) {
+            break;
+          }
+
+          message.sendKey = Buffer.from(reader.bytes());
+          continue;
+        }
+        case 21: {
+          if (tag !== 170) {
+            break;
+          }
+
+          message.receiveKey = Buffer.from(reader.bytes());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1288,6 +1395,9 @@ export const Assignment: MessageFns<Assignment> = {
       rightAddress: isSet(object.rightAddress) ? globalThis.String(object.rightAddress) : "",
       shardPlan: isSet(object.shardPlan) ? ShardPlan.fromJSON(object.shardPlan) : undefined,
       resumeCheckpoint: isSet(object.resumeCheckpoint) ? globalThis.String(object.resumeCheckpoint) : "",
+      restarts: isSet(object.restarts) ? globalThis.Number(object.restarts) : undefined,
+      sendKey: isSet(object.sendKey) ? Buffer.from(bytesFromBase64(object.sendKey)) : Buffer.alloc(0),
+      receiveKey: isSet(object.receiveKey) ? Buffer.from(bytesFromBase64(object.receiveKey)) : Buffer.alloc(0),
     };
   },
 
@@ -1320,6 +1430,15 @@ export const Assignment: MessageFns<Assignment> = {
     if (message.resumeCheckpoint !== "") {
       obj.resumeCheckpoint = message.resumeCheckpoint;
     }
+    if (message.restarts !== undefined) {
+      obj.restarts = Math.round(message.restarts);
+    }
+    if (message.sendKey.length !== 0) {
+      obj.sendKey = base64FromBytes(message.sendKey);
+    }
+    if (message.receiveKey.length !== 0) {
+      obj.receiveKey = base64FromBytes(message.receiveKey);
+    }
     return obj;
   },
 
@@ -1339,6 +1458,9 @@ export const Assignment: MessageFns<Assignment> = {
       ? ShardPlan.fromPartial(object.shardPlan)
       : undefined;
     message.resumeCheckpoint = object.resumeCheckpoint ?? "";
+    message.restarts = object.restarts ?? undefined;
+    message.sendKey = object.sendKey ?? Buffer.alloc(0);
+    message.receiveKey = object.receiveKey ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -1354,6 +1476,7 @@ function createBaseShardPlan(): ShardPlan {
     perDeviceTrainBatchSize: 0,
     gradientAccumulationSteps: 0,
     dropLast: false,
+    globalMicroBatchSize: undefined,
   };
 }
 
@@ -1385,6 +1508,9 @@ export const ShardPlan: MessageFns<ShardPlan> = {
     }
     if (message.dropLast !== false) {
       writer.uint32(72).bool(message.dropLast);
+    }
+    if (message.globalMicroBatchSize !== undefined) {
+      writer.uint32(80).uint32(message.globalMicroBatchSize);
     }
     return writer;
   },
@@ -1468,6 +1594,14 @@ export const ShardPlan: MessageFns<ShardPlan> = {
           message.dropLast = reader.bool();
           continue;
         }
+        case 10: {
+          if (tag !== 80) {
+            break;
+          }
+
+          message.globalMicroBatchSize = reader.uint32();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1492,6 +1626,9 @@ export const ShardPlan: MessageFns<ShardPlan> = {
         ? globalThis.Number(object.gradientAccumulationSteps)
         : 0,
       dropLast: isSet(object.dropLast) ? globalThis.Boolean(object.dropLast) : false,
+      globalMicroBatchSize: isSet(object.globalMicroBatchSize)
+        ? globalThis.Number(object.globalMicroBatchSize)
+        : undefined,
     };
   },
 
@@ -1524,6 +1661,9 @@ export const ShardPlan: MessageFns<ShardPlan> = {
     if (message.dropLast !== false) {
       obj.dropLast = message.dropLast;
     }
+    if (message.globalMicroBatchSize !== undefined) {
+      obj.globalMicroBatchSize = Math.round(message.globalMicroBatchSize);
+    }
     return obj;
   },
 
@@ -1541,6 +1681,7 @@ export const ShardPlan: MessageFns<ShardPlan> = {
     message.perDeviceTrainBatchSize = object.perDeviceTrainBatchSize ?? 0;
     message.gradientAccumulationSteps = object.gradientAccumulationSteps ?? 0;
     message.dropLast = object.dropLast ?? false;
+    message.globalMicroBatchSize = object.globalMicroBatchSize ?? undefined;
     return message;
   },
 };
@@ -1553,6 +1694,10 @@ function createBaseReportProgressRequest(): ReportProgressRequest {
     errorCode: "",
     errorMessage: "",
     isErrorRetryable: false,
+    samples: [],
+    checkpointStep: undefined,
+    checkpointDir: undefined,
+    suspectRanks: [],
   };
 }
 
@@ -1576,6 +1721,20 @@ export const ReportProgressRequest: MessageFns<ReportProgressRequest> = {
     if (message.isErrorRetryable !== false) {
       writer.uint32(48).bool(message.isErrorRetryable);
     }
+    for (const v of message.samples) {
+      StepSamples.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.checkpointStep !== undefined) {
+      writer.uint32(64).uint64(message.checkpointStep);
+    }
+    if (message.checkpointDir !== undefined) {
+      writer.uint32(74).string(message.checkpointDir);
+    }
+    writer.uint32(82).fork();
+    for (const v of message.suspectRanks) {
+      writer.uint32(v);
+    }
+    writer.join();
     return writer;
   },
 
@@ -1634,6 +1793,48 @@ export const ReportProgressRequest: MessageFns<ReportProgressRequest> = {
           message.isErrorRetryable = reader.bool();
           continue;
         }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.samples.push(StepSamples.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 8: {
+          if (tag !== 64) {
+            break;
+          }
+
+          message.checkpointStep = longToNumber(reader.uint64());
+          continue;
+        }
+        case 9: {
+          if (tag !== 74) {
+            break;
+          }
+
+          message.checkpointDir = reader.string();
+          continue;
+        }
+        case 10: {
+          if (tag === 80) {
+            message.suspectRanks.push(reader.uint32());
+
+            continue;
+          }
+
+          if (tag === 82) {
+            const end2 = reader.uint32() + reader.pos;
+            while (reader.pos < end2) {
+              message.suspectRanks.push(reader.uint32());
+            }
+
+            continue;
+          }
+
+          break;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1651,6 +1852,12 @@ export const ReportProgressRequest: MessageFns<ReportProgressRequest> = {
       errorCode: isSet(object.errorCode) ? globalThis.String(object.errorCode) : "",
       errorMessage: isSet(object.errorMessage) ? globalThis.String(object.errorMessage) : "",
       isErrorRetryable: isSet(object.isErrorRetryable) ? globalThis.Boolean(object.isErrorRetryable) : false,
+      samples: globalThis.Array.isArray(object?.samples) ? object.samples.map((e: any) => StepSamples.fromJSON(e)) : [],
+      checkpointStep: isSet(object.checkpointStep) ? globalThis.Number(object.checkpointStep) : undefined,
+      checkpointDir: isSet(object.checkpointDir) ? globalThis.String(object.checkpointDir) : undefined,
+      suspectRanks: globalThis.Array.isArray(object?.suspectRanks)
+        ? object.suspectRanks.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -1674,6 +1881,18 @@ export const ReportProgressRequest: MessageFns<ReportProgressRequest> = {
     if (message.isErrorRetryable !== false) {
       obj.isErrorRetryable = message.isErrorRetryable;
     }
+    if (message.samples?.length) {
+      obj.samples = message.samples.map((e) => StepSamples.toJSON(e));
+    }
+    if (message.checkpointStep !== undefined) {
+      obj.checkpointStep = Math.round(message.checkpointStep);
+    }
+    if (message.checkpointDir !== undefined) {
+      obj.checkpointDir = message.checkpointDir;
+    }
+    if (message.suspectRanks?.length) {
+      obj.suspectRanks = message.suspectRanks.map((e) => Math.round(e));
+    }
     return obj;
   },
 
@@ -1690,6 +1909,233 @@ export const ReportProgressRequest: MessageFns<ReportProgressRequest> = {
     message.errorCode = object.errorCode ?? "";
     message.errorMessage = object.errorMessage ?? "";
     message.isErrorRetryable = object.isErrorRetryable ?? false;
+    message.samples = object.samples?.map((e) => StepSamples.fromPartial(e)) || [];
+    message.checkpointStep = object.checkpointStep ?? undefined;
+    message.checkpointDir = object.checkpointDir ?? undefined;
+    message.suspectRanks = object.suspectRanks?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseStepSamples(): StepSamples {
+  return { step: 0, epoch: 0, ranges: [] };
+}
+
+export const StepSamples: MessageFns<StepSamples> = {
+  encode(message: StepSamples, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== 0) {
+      writer.uint32(8).uint64(message.step);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(16).uint32(message.epoch);
+    }
+    writer.uint32(26).fork();
+    for (const v of message.ranges) {
+      writer.uint64(v);
+    }
+    writer.join();
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepSamples {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseStepSamples();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.step = longToNumber(reader.uint64());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.epoch = reader.uint32();
+          continue;
+        }
+        case 3: {
+          if (tag === 24) {
+            message.ranges.push(longToNumber(reader.uint64()));
+
+            continue;
+          }
+
+          if (tag === 26) {
+            const end2 = reader.uint32() + reader.pos;
+            while (reader.pos < end2) {
+              message.ranges.push(longToNumber(reader.uint64()));
+            }
+
+            continue;
+          }
+
+          break;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): StepSamples {
+    return {
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      ranges: globalThis.Array.isArray(object?.ranges) ? object.ranges.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: StepSamples): unknown {
+    const obj: any = {};
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.ranges?.length) {
+      obj.ranges = message.ranges.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepSamples>): StepSamples {
+    return StepSamples.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepSamples>): StepSamples {
+    const message = createBaseStepSamples();
+    message.step = object.step ?? 0;
+    message.epoch = object.epoch ?? 0;
+    message.ranges = object.ranges?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDeregisterRequest(): DeregisterRequest {
+  return { workerId: "", reason: "" };
+}
+
+export const DeregisterRequest: MessageFns<DeregisterRequest> = {
+  encode(message: DeregisterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workerId !== "") {
+      writer.uint32(10).string(message.workerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeregisterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDeregisterRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.workerId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.reason = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): DeregisterRequest {
+    return {
+      workerId: isSet(object.workerId) ? globalThis.String(object.workerId) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: DeregisterRequest): unknown {
+    const obj: any = {};
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeregisterRequest>): DeregisterRequest {
+    return DeregisterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeregisterRequest>): DeregisterRequest {
+    const message = createBaseDeregisterRequest();
+    message.workerId = object.workerId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDeregisterResponse(): DeregisterResponse {
+  return {};
+}
+
+export const DeregisterResponse: MessageFns<DeregisterResponse> = {
+  encode(_: DeregisterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeregisterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDeregisterResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(_: any): DeregisterResponse {
+    return {};
+  },
+
+  toJSON(_: DeregisterResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeregisterResponse>): DeregisterResponse {
+    return DeregisterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeregisterResponse>): DeregisterResponse {
+    const message = createBaseDeregisterResponse();
     return message;
   },
 };
@@ -1839,6 +2285,16 @@ export const CoordinatorService = {
       Buffer.from(ReportProgressResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReportProgressResponse => ReportProgressResponse.decode(value),
   },
+  /** A worker that exits says so: it is never scheduled again, and its job re-forms at once. */
+  deregister: {
+    path: "/tunefleet.v1.Coordinator/Deregister",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: DeregisterRequest): Buffer => Buffer.from(DeregisterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeregisterRequest => DeregisterRequest.decode(value),
+    responseSerialize: (value: DeregisterResponse): Buffer => Buffer.from(DeregisterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeregisterResponse => DeregisterResponse.decode(value),
+  },
 } as const;
 
 export interface CoordinatorServer extends UntypedServiceImplementation {
@@ -1857,6 +2313,8 @@ export interface CoordinatorServer extends UntypedServiceImplementation {
    */
   heartbeat: handleUnaryCall<HeartbeatRequest, HeartbeatResponse>;
   reportProgress: handleUnaryCall<ReportProgressRequest, ReportProgressResponse>;
+  /** A worker that exits says so: it is never scheduled again, and its job re-forms at once. */
+  deregister: handleUnaryCall<DeregisterRequest, DeregisterResponse>;
 }
 
 export interface CoordinatorClient extends Client {
@@ -1978,6 +2436,22 @@ export interface CoordinatorClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReportProgressResponse) => void,
   ): ClientUnaryCall;
+  /** A worker that exits says so: it is never scheduled again, and its job re-forms at once. */
+  deregister(
+    request: DeregisterRequest,
+    callback: (error: ServiceError | null, response: DeregisterResponse) => void,
+  ): ClientUnaryCall;
+  deregister(
+    request: DeregisterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeregisterResponse) => void,
+  ): ClientUnaryCall;
+  deregister(
+    request: DeregisterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeregisterResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const CoordinatorClient = makeGenericClientConstructor(
@@ -1988,6 +2462,14 @@ export const CoordinatorClient = makeGenericClientConstructor(
   service: typeof CoordinatorService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -58,6 +58,11 @@ export enum JobState {
   JOB_STATE_SUCCEEDED = 4,
   JOB_STATE_FAILED = 5,
   JOB_STATE_CANCELLED = 6,
+  /**
+   * JOB_STATE_WAITING_FOR_WORKERS - The ring lost ranks and fewer than min_workers workers are available; Job.status_message says
+   * how many it has and until when it waits.
+   */
+  JOB_STATE_WAITING_FOR_WORKERS = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -84,6 +89,9 @@ export function jobStateFromJSON(object: any): JobState {
     case 6:
     case "JOB_STATE_CANCELLED":
       return JobState.JOB_STATE_CANCELLED;
+    case 7:
+    case "JOB_STATE_WAITING_FOR_WORKERS":
+      return JobState.JOB_STATE_WAITING_FOR_WORKERS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -107,6 +115,8 @@ export function jobStateToJSON(object: JobState): string {
       return "JOB_STATE_FAILED";
     case JobState.JOB_STATE_CANCELLED:
       return "JOB_STATE_CANCELLED";
+    case JobState.JOB_STATE_WAITING_FOR_WORKERS:
+      return "JOB_STATE_WAITING_FOR_WORKERS";
     case JobState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -151,7 +161,18 @@ export interface JobSpec {
     | number
     | undefined;
   /** Skip and count bad rows instead of failing the job. */
-  skipBadRows?: boolean | undefined;
+  skipBadRows?:
+    | boolean
+    | undefined;
+  /**
+   * Elastic membership: the ring re-forms with between min_workers and max_workers ranks after a
+   * rank is lost (unset: 1 and world_size). Below min_workers the job waits up to
+   * min_workers_timeout_ms (0: the default), then fails; it fails after max_restarts re-formations.
+   */
+  minWorkers?: number | undefined;
+  maxWorkers?: number | undefined;
+  minWorkersTimeoutMs?: number | undefined;
+  maxRestarts?: number | undefined;
 }
 
 export interface Job {
@@ -162,7 +183,14 @@ export interface Job {
   errorMessage: string;
   createdUnixMs: number;
   updatedUnixMs: number;
-  progress?: JobProgress | undefined;
+  progress?:
+    | JobProgress
+    | undefined;
+  /**
+   * What the job is doing or waiting for, when that is not obvious from state (e.g. "waiting for
+   * workers: 1 of min_workers 2 ..." or "re-formed on 2 ranks from checkpoint-10").
+   */
+  statusMessage?: string | undefined;
 }
 
 /** Progress as users asked for it (kubeflow/trainer KEP-2779), not just counters. */
@@ -193,11 +221,28 @@ export interface JobProgress {
    * what a single-process run logs. Empty on periodic step updates.
    */
   logEntryJson: string;
+  /** Mean wall time of the reporting rank's optimizer steps in this run, seconds. */
+  stepSeconds: number;
+  /** Set by the coordinator on what it serves: every rank's latest figures, in rank order. */
+  ranks: RankProgress[];
 }
 
 export interface JobProgress_EvalMetricsEntry {
   key: string;
   value: number;
+}
+
+/**
+ * One rank's latest figures, as the coordinator last heard them (the live page's workers table,
+ * report.html's per-rank step times and all-reduce share).
+ */
+export interface RankProgress {
+  rank: number;
+  workerId: string;
+  globalStep: number;
+  stepSeconds: number;
+  allreduceMs: number;
+  lastReportUnixMs: number;
 }
 
 function createBaseJobSpec(): JobSpec {
@@ -216,6 +261,10 @@ function createBaseJobSpec(): JobSpec {
     labelColumn: undefined,
     maxSeqLength: undefined,
     skipBadRows: undefined,
+    minWorkers: undefined,
+    maxWorkers: undefined,
+    minWorkersTimeoutMs: undefined,
+    maxRestarts: undefined,
   };
 }
 
@@ -262,6 +311,18 @@ export const JobSpec: MessageFns<JobSpec> = {
     }
     if (message.skipBadRows !== undefined) {
       writer.uint32(112).bool(message.skipBadRows);
+    }
+    if (message.minWorkers !== undefined) {
+      writer.uint32(120).uint32(message.minWorkers);
+    }
+    if (message.maxWorkers !== undefined) {
+      writer.uint32(128).uint32(message.maxWorkers);
+    }
+    if (message.minWorkersTimeoutMs !== undefined) {
+      writer.uint32(136).uint32(message.minWorkersTimeoutMs);
+    }
+    if (message.maxRestarts !== undefined) {
+      writer.uint32(144).uint32(message.maxRestarts);
     }
     return writer;
   },
@@ -385,6 +446,38 @@ export const JobSpec: MessageFns<JobSpec> = {
           message.skipBadRows = reader.bool();
           continue;
         }
+        case 15: {
+          if (tag !== 120) {
+            break;
+          }
+
+          message.minWorkers = reader.uint32();
+          continue;
+        }
+        case 16: {
+          if (tag !== 128) {
+            break;
+          }
+
+          message.maxWorkers = reader.uint32();
+          continue;
+        }
+        case 17: {
+          if (tag !== 136) {
+            break;
+          }
+
+          message.minWorkersTimeoutMs = reader.uint32();
+          continue;
+        }
+        case 18: {
+          if (tag !== 144) {
+            break;
+          }
+
+          message.maxRestarts = reader.uint32();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -410,6 +503,12 @@ export const JobSpec: MessageFns<JobSpec> = {
       labelColumn: isSet(object.labelColumn) ? globalThis.String(object.labelColumn) : undefined,
       maxSeqLength: isSet(object.maxSeqLength) ? globalThis.Number(object.maxSeqLength) : undefined,
       skipBadRows: isSet(object.skipBadRows) ? globalThis.Boolean(object.skipBadRows) : undefined,
+      minWorkers: isSet(object.minWorkers) ? globalThis.Number(object.minWorkers) : undefined,
+      maxWorkers: isSet(object.maxWorkers) ? globalThis.Number(object.maxWorkers) : undefined,
+      minWorkersTimeoutMs: isSet(object.minWorkersTimeoutMs)
+        ? globalThis.Number(object.minWorkersTimeoutMs)
+        : undefined,
+      maxRestarts: isSet(object.maxRestarts) ? globalThis.Number(object.maxRestarts) : undefined,
     };
   },
 
@@ -457,6 +556,18 @@ export const JobSpec: MessageFns<JobSpec> = {
     if (message.skipBadRows !== undefined) {
       obj.skipBadRows = message.skipBadRows;
     }
+    if (message.minWorkers !== undefined) {
+      obj.minWorkers = Math.round(message.minWorkers);
+    }
+    if (message.maxWorkers !== undefined) {
+      obj.maxWorkers = Math.round(message.maxWorkers);
+    }
+    if (message.minWorkersTimeoutMs !== undefined) {
+      obj.minWorkersTimeoutMs = Math.round(message.minWorkersTimeoutMs);
+    }
+    if (message.maxRestarts !== undefined) {
+      obj.maxRestarts = Math.round(message.maxRestarts);
+    }
     return obj;
   },
 
@@ -479,6 +590,10 @@ export const JobSpec: MessageFns<JobSpec> = {
     message.labelColumn = object.labelColumn ?? undefined;
     message.maxSeqLength = object.maxSeqLength ?? undefined;
     message.skipBadRows = object.skipBadRows ?? undefined;
+    message.minWorkers = object.minWorkers ?? undefined;
+    message.maxWorkers = object.maxWorkers ?? undefined;
+    message.minWorkersTimeoutMs = object.minWorkersTimeoutMs ?? undefined;
+    message.maxRestarts = object.maxRestarts ?? undefined;
     return message;
   },
 };
@@ -492,6 +607,7 @@ function createBaseJob(): Job {
     createdUnixMs: 0,
     updatedUnixMs: 0,
     progress: undefined,
+    statusMessage: undefined,
   };
 }
 
@@ -517,6 +633,9 @@ export const Job: MessageFns<Job> = {
     }
     if (message.progress !== undefined) {
       JobProgress.encode(message.progress, writer.uint32(58).fork()).join();
+    }
+    if (message.statusMessage !== undefined) {
+      writer.uint32(66).string(message.statusMessage);
     }
     return writer;
   },
@@ -584,6 +703,14 @@ export const Job: MessageFns<Job> = {
           message.progress = JobProgress.decode(reader, reader.uint32());
           continue;
         }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.statusMessage = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -602,6 +729,7 @@ export const Job: MessageFns<Job> = {
       createdUnixMs: isSet(object.createdUnixMs) ? globalThis.Number(object.createdUnixMs) : 0,
       updatedUnixMs: isSet(object.updatedUnixMs) ? globalThis.Number(object.updatedUnixMs) : 0,
       progress: isSet(object.progress) ? JobProgress.fromJSON(object.progress) : undefined,
+      statusMessage: isSet(object.statusMessage) ? globalThis.String(object.statusMessage) : undefined,
     };
   },
 
@@ -628,6 +756,9 @@ export const Job: MessageFns<Job> = {
     if (message.progress !== undefined) {
       obj.progress = JobProgress.toJSON(message.progress);
     }
+    if (message.statusMessage !== undefined) {
+      obj.statusMessage = message.statusMessage;
+    }
     return obj;
   },
 
@@ -645,6 +776,7 @@ export const Job: MessageFns<Job> = {
     message.progress = (object.progress !== undefined && object.progress !== null)
       ? JobProgress.fromPartial(object.progress)
       : undefined;
+    message.statusMessage = object.statusMessage ?? undefined;
     return message;
   },
 };
@@ -670,6 +802,8 @@ function createBaseJobProgress(): JobProgress {
     checkpointSaveMs: 0,
     restarts: 0,
     logEntryJson: "",
+    stepSeconds: 0,
+    ranks: [],
   };
 }
 
@@ -731,6 +865,12 @@ export const JobProgress: MessageFns<JobProgress> = {
     }
     if (message.logEntryJson !== "") {
       writer.uint32(154).string(message.logEntryJson);
+    }
+    if (message.stepSeconds !== 0) {
+      writer.uint32(161).double(message.stepSeconds);
+    }
+    for (const v of message.ranks) {
+      RankProgress.encode(v!, writer.uint32(170).fork()).join();
     }
     return writer;
   },
@@ -897,6 +1037,22 @@ export const JobProgress: MessageFns<JobProgress> = {
           message.logEntryJson = reader.string();
           continue;
         }
+        case 20: {
+          if (tag !== 161) {
+            break;
+          }
+
+          message.stepSeconds = reader.double();
+          continue;
+        }
+        case 21: {
+          if (tag !== 170) {
+            break;
+          }
+
+          message.ranks.push(RankProgress.decode(reader, reader.uint32()));
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -932,6 +1088,8 @@ export const JobProgress: MessageFns<JobProgress> = {
       checkpointSaveMs: isSet(object.checkpointSaveMs) ? globalThis.Number(object.checkpointSaveMs) : 0,
       restarts: isSet(object.restarts) ? globalThis.Number(object.restarts) : 0,
       logEntryJson: isSet(object.logEntryJson) ? globalThis.String(object.logEntryJson) : "",
+      stepSeconds: isSet(object.stepSeconds) ? globalThis.Number(object.stepSeconds) : 0,
+      ranks: globalThis.Array.isArray(object?.ranks) ? object.ranks.map((e: any) => RankProgress.fromJSON(e)) : [],
     };
   },
 
@@ -1000,6 +1158,12 @@ export const JobProgress: MessageFns<JobProgress> = {
     if (message.logEntryJson !== "") {
       obj.logEntryJson = message.logEntryJson;
     }
+    if (message.stepSeconds !== 0) {
+      obj.stepSeconds = message.stepSeconds;
+    }
+    if (message.ranks?.length) {
+      obj.ranks = message.ranks.map((e) => RankProgress.toJSON(e));
+    }
     return obj;
   },
 
@@ -1035,6 +1199,8 @@ export const JobProgress: MessageFns<JobProgress> = {
     message.checkpointSaveMs = object.checkpointSaveMs ?? 0;
     message.restarts = object.restarts ?? 0;
     message.logEntryJson = object.logEntryJson ?? "";
+    message.stepSeconds = object.stepSeconds ?? 0;
+    message.ranks = object.ranks?.map((e) => RankProgress.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1111,6 +1277,146 @@ export const JobProgress_EvalMetricsEntry: MessageFns<JobProgress_EvalMetricsEnt
     const message = createBaseJobProgress_EvalMetricsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseRankProgress(): RankProgress {
+  return { rank: 0, workerId: "", globalStep: 0, stepSeconds: 0, allreduceMs: 0, lastReportUnixMs: 0 };
+}
+
+export const RankProgress: MessageFns<RankProgress> = {
+  encode(message: RankProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rank !== 0) {
+      writer.uint32(8).uint32(message.rank);
+    }
+    if (message.workerId !== "") {
+      writer.uint32(18).string(message.workerId);
+    }
+    if (message.globalStep !== 0) {
+      writer.uint32(24).uint64(message.globalStep);
+    }
+    if (message.stepSeconds !== 0) {
+      writer.uint32(33).double(message.stepSeconds);
+    }
+    if (message.allreduceMs !== 0) {
+      writer.uint32(41).double(message.allreduceMs);
+    }
+    if (message.lastReportUnixMs !== 0) {
+      writer.uint32(48).int64(message.lastReportUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RankProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRankProgress();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.rank = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.workerId = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.globalStep = longToNumber(reader.uint64());
+          continue;
+        }
+        case 4: {
+          if (tag !== 33) {
+            break;
+          }
+
+          message.stepSeconds = reader.double();
+          continue;
+        }
+        case 5: {
+          if (tag !== 41) {
+            break;
+          }
+
+          message.allreduceMs = reader.double();
+          continue;
+        }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.lastReportUnixMs = longToNumber(reader.int64());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): RankProgress {
+    return {
+      rank: isSet(object.rank) ? globalThis.Number(object.rank) : 0,
+      workerId: isSet(object.workerId) ? globalThis.String(object.workerId) : "",
+      globalStep: isSet(object.globalStep) ? globalThis.Number(object.globalStep) : 0,
+      stepSeconds: isSet(object.stepSeconds) ? globalThis.Number(object.stepSeconds) : 0,
+      allreduceMs: isSet(object.allreduceMs) ? globalThis.Number(object.allreduceMs) : 0,
+      lastReportUnixMs: isSet(object.lastReportUnixMs) ? globalThis.Number(object.lastReportUnixMs) : 0,
+    };
+  },
+
+  toJSON(message: RankProgress): unknown {
+    const obj: any = {};
+    if (message.rank !== 0) {
+      obj.rank = Math.round(message.rank);
+    }
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.globalStep !== 0) {
+      obj.globalStep = Math.round(message.globalStep);
+    }
+    if (message.stepSeconds !== 0) {
+      obj.stepSeconds = message.stepSeconds;
+    }
+    if (message.allreduceMs !== 0) {
+      obj.allreduceMs = message.allreduceMs;
+    }
+    if (message.lastReportUnixMs !== 0) {
+      obj.lastReportUnixMs = Math.round(message.lastReportUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RankProgress>): RankProgress {
+    return RankProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RankProgress>): RankProgress {
+    const message = createBaseRankProgress();
+    message.rank = object.rank ?? 0;
+    message.workerId = object.workerId ?? "";
+    message.globalStep = object.globalStep ?? 0;
+    message.stepSeconds = object.stepSeconds ?? 0;
+    message.allreduceMs = object.allreduceMs ?? 0;
+    message.lastReportUnixMs = object.lastReportUnixMs ?? 0;
     return message;
   },
 };
