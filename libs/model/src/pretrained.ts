@@ -1,25 +1,27 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readSafetensors, validateShapes, type TensorData } from './checkpoint/index.ts';
-import { bertParameterShapes, numLabels, parseBertConfig, readBertConfig, type BertConfig } from './config/index.ts';
+import { readCheckpointWeights, validateShapes, type TensorData } from './checkpoint/index.ts';
+import { numLabels, readModelConfig, type BertConfig, type ModelConfig } from './config/index.ts';
 import type { ModelTask } from './trainable.ts';
-import { ARCHITECTURES } from './bert/architectures.ts';
-import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, sameShape, type BertModel } from './bert/bert-model.ts';
+import { sameShape, type BertModel } from './bert/bert-model.ts';
 import { BertModelError } from './bert/bert-model-error.ts';
-import { initialParameter, parameterSeed } from './bert/init-weights.ts';
-import { normalizeCheckpointNames } from './bert/checkpoint-names.ts';
+import { parameterSeed } from './bert/init-weights.ts';
+import { architectureOf, familyOf, type PretrainedModel } from './model-families.ts';
 
 export interface CreateModelOptions {
   /** Seed of the initial weights; the same seed gives the same model. */
   seed?: number;
 }
 
-/** A freshly initialised model (Hugging Face's `_init_weights`) for `task`. */
-export function createModel(config: BertConfig, task: ModelTask, options: CreateModelOptions = {}): BertModel {
+/** A freshly initialised model (Hugging Face's `_init_weights`) of the config's family for `task`. */
+export function createModel(config: BertConfig, task: ModelTask, options?: CreateModelOptions): BertModel;
+export function createModel(config: ModelConfig, task: ModelTask, options?: CreateModelOptions): PretrainedModel;
+export function createModel(config: ModelConfig, task: ModelTask, options: CreateModelOptions = {}): PretrainedModel {
   const seed = options.seed ?? 42;
+  const family = familyOf(config);
   const initial = new Map<string, tf.Tensor>();
-  [...bertParameterShapes(config, task)].forEach(([name, shape], index) => {
-    initial.set(name, initialParameter(config, name, shape, parameterSeed(seed, index)));
+  [...family.parameterShapes(config, task)].forEach(([name, shape], index) => {
+    initial.set(name, family.initialParameter(config, name, shape, parameterSeed(seed, index)));
   });
   return buildModel(config, task, initial);
 }
@@ -45,7 +47,8 @@ export interface LoadReport {
 }
 
 /**
- * Loads `dir/config.json` and `dir/model.safetensors` as `from_pretrained` does: old gamma/beta
+ * Loads `dir/config.json` and the weights (`model.safetensors`, sharded safetensors, `pytorch_model.bin`
+ * or sharded .bin) as `from_pretrained` does: old gamma/beta
  * LayerNorm names and checkpoints without the `bert.` prefix are accepted; a missing or resized head
  * (classifier, pooler, MLM head) is freshly initialised with transformers' warning. Any other missing
  * weight or shape mismatch is an error naming the tensor.
@@ -53,24 +56,27 @@ export interface LoadReport {
 export async function loadPretrained(
   dir: string,
   options: LoadPretrainedOptions,
-): Promise<{ model: BertModel; config: BertConfig; report: LoadReport }> {
+): Promise<{ model: PretrainedModel; config: ModelConfig; report: LoadReport }> {
   const { task } = options;
   const log = options.log ?? (() => undefined);
   const configFile = join(dir, 'config.json');
-  const weightsFile = join(dir, 'model.safetensors');
-  const config = withLabels(await readBertConfig(configFile), options, configFile);
-  const expected = bertParameterShapes(config, task);
-  const { tensors } = await readSafetensors(weightsFile);
-  const { renamed, ignored } = normalizeCheckpointNames(tensors, expected);
+  // The family is config.json's model_type (else architectures[0]); an unsupported one is an error naming it.
+  const config = withLabels(await readModelConfig(configFile), options, configFile);
+  const family = familyOf(config);
+  const architecture = architectureOf(config, task);
+  const expected = family.parameterShapes(config, task);
+  // model.safetensors, its sharded index, pytorch_model.bin or its index, in transformers' order.
+  const { tensors, file: weightsFile } = await readCheckpointWeights(dir);
+  const { renamed, ignored } = family.normalizeCheckpointNames(tensors, expected);
 
   const report: LoadReport = { newlyInitialized: [], unused: [], mismatched: [] };
   const mismatchLines: string[] = [];
   for (const [name, shape] of expected) {
     const found = renamed.get(name);
     if (found !== undefined && sameShape(found.shape, shape)) continue;
-    if (!isHeadParameter(name)) {
+    if (!family.isHeadParameter(name)) {
       if (found === undefined) {
-        throw new BertModelError('MISSING_WEIGHT', `${weightsFile}: tensor "${name}" is missing; the checkpoint does not match config.json (${ARCHITECTURES[task]})`, name);
+        throw new BertModelError('MISSING_WEIGHT', `${weightsFile}: tensor "${name}" is missing; the checkpoint does not match config.json (${architecture})`, name);
       }
       continue; // shape errors are reported all at once below
     }
@@ -80,7 +86,7 @@ export async function loadPretrained(
       mismatchLines.push(`- ${name}: found shape [${found.shape.join(', ')}] in the checkpoint and [${shape.join(', ')}] in the model instantiated`);
     }
   }
-  const encoderShapes = new Map([...expected].filter(([name]) => !isHeadParameter(name)));
+  const encoderShapes = new Map([...expected].filter(([name]) => !family.isHeadParameter(name)));
   validateShapes(renamed, encoderShapes, weightsFile);
   report.unused = [...renamed.keys()].filter((name) => !expected.has(name) && !ignored.has(name));
 
@@ -89,10 +95,10 @@ export async function loadPretrained(
   [...expected].forEach(([name, shape], index) => {
     const fresh = report.newlyInitialized.includes(name) || report.mismatched.includes(name);
     const data = renamed.get(name);
-    initial.set(name, fresh || data === undefined ? initialParameter(config, name, shape, parameterSeed(seed, index)) : tf.tensor(data.data, shape));
+    initial.set(name, fresh || data === undefined ? family.initialParameter(config, name, shape, parameterSeed(seed, index)) : tf.tensor(data.data, shape));
   });
   const model = buildModel(config, task, initial);
-  logReport(log, ARCHITECTURES[task], dir, report, mismatchLines);
+  logReport(log, architecture, dir, report, mismatchLines);
   return { model, config, report };
 }
 
@@ -116,27 +122,15 @@ export function loadWeights(model: { readonly parameters: ReadonlyMap<string, tf
 
 export { getWeights } from './bert/save-model.ts';
 
-function buildModel(config: BertConfig, task: ModelTask, initial: Map<string, tf.Tensor>): BertModel {
+function buildModel(config: ModelConfig, task: ModelTask, initial: Map<string, tf.Tensor>): PretrainedModel {
   try {
-    switch (task) {
-      case 'sequence-classification':
-        return new BertForSequenceClassification(config, initial);
-      case 'token-classification':
-        return new BertForTokenClassification(config, initial);
-      case 'masked-lm':
-        return new BertForMaskedLM(config, initial);
-    }
+    return familyOf(config).build(config, task, initial);
   } finally {
     tf.dispose([...initial.values()]);
   }
 }
 
-/** Task heads (and the pooler, which checkpoints of other heads lack): freshly initialised when absent. */
-function isHeadParameter(name: string): boolean {
-  return name.startsWith('classifier.') || name.startsWith('cls.') || name.startsWith('bert.pooler.');
-}
-
-function withLabels(config: BertConfig, options: LoadPretrainedOptions, file: string): BertConfig {
+function withLabels(config: ModelConfig, options: LoadPretrainedOptions, file: string): ModelConfig {
   let id2label = options.id2label;
   if (id2label === undefined && options.label2id !== undefined) {
     id2label = Object.fromEntries(Object.entries(options.label2id).map(([label, id]) => [String(id), label]));
@@ -146,7 +140,7 @@ function withLabels(config: BertConfig, options: LoadPretrainedOptions, file: st
   }
   if (id2label === undefined) return config;
   const label2id = options.label2id ?? Object.fromEntries(Object.entries(id2label).map(([id, label]) => [label, Number(id)]));
-  return parseBertConfig({ ...config, id2label, label2id, num_labels: undefined }, `${file} (with the requested labels)`);
+  return familyOf(config).withLabels(config, { id2label, label2id }, `${file} (with the requested labels)`);
 }
 
 const TRAIN_HINT = 'You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.';

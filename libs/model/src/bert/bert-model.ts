@@ -1,69 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bertParameterShapes, numLabels, type BertConfig } from '../config/index.ts';
-import type { ModelBatch, ModelTask, TrainableModel } from '../trainable.ts';
+import { EncoderModel } from '../layers/encoder-model.ts';
+import { maskedLmLogits, tokenClassifierLogits } from '../layers/heads.ts';
+import type { ModelBatch, ModelTask } from '../trainable.ts';
 import { ARCHITECTURES } from './architectures.ts';
-import { BertModelError } from './bert-model-error.ts';
-import { bertEncoder, bertPooler, linear, type ParameterLookup } from './bert-encoder.ts';
-import { crossEntropy } from './cross-entropy.ts';
-import { isDecayedParameter } from './init-weights.ts';
-import { dense, dropout, gelu, layerNorm, type DropoutContext } from './ops.ts';
+import { bertEncoder, bertPooler, linear } from './bert-encoder.ts';
+import { dropout } from './ops.ts';
 import { saveModel } from './save-model.ts';
 
-/**
- * What the three BERT heads share: parameters as tf.Variables keyed by HF names in HF order,
- * loss, weight-decay grouping, save and dispose. Subclasses add the head on top of the encoder.
- */
-export abstract class BertBase implements TrainableModel {
-  abstract readonly task: ModelTask;
-  readonly parameters: ReadonlyMap<string, tf.Variable>;
+export { sameShape } from '../layers/encoder-model.ts';
 
+/** What the three BERT heads share (EncoderModel) with BERT's parameter table and save. */
+export abstract class BertBase extends EncoderModel<BertConfig> {
   /** `initial` holds one tensor per name of `bertParameterShapes(config, task)`; it is copied. */
-  constructor(
-    readonly config: BertConfig,
-    task: ModelTask,
-    initial: ReadonlyMap<string, tf.Tensor>,
-  ) {
-    const shapes = bertParameterShapes(config, task);
-    const parameters = new Map<string, tf.Variable>();
-    for (const [name, shape] of shapes) {
-      const value = initial.get(name);
-      if (value === undefined) throw new BertModelError('MISSING_WEIGHT', `no initial value for parameter "${name}"`, name);
-      if (!sameShape(value.shape, shape)) {
-        throw new BertModelError('SHAPE_MISMATCH', `parameter "${name}" expects [${shape.join(', ')}], got [${value.shape.join(', ')}]`, name);
-      }
-      parameters.set(name, tf.variable(value, true));
-    }
-    this.parameters = parameters;
-  }
-
-  abstract forward(batch: ModelBatch, options: { training: boolean; dropoutSeed?: number }): tf.Tensor;
-
-  loss(logits: tf.Tensor, batch: ModelBatch): tf.Scalar {
-    if (batch.labels === undefined) throw new BertModelError('BATCH_VALUE', `${ARCHITECTURES[this.task]}.loss: batch has no labels`);
-    return crossEntropy(logits, batch.labels);
-  }
-
-  isDecayed(name: string): boolean {
-    return isDecayedParameter(name);
+  constructor(config: BertConfig, task: ModelTask, initial: ReadonlyMap<string, tf.Tensor>) {
+    super(config, ARCHITECTURES[task], bertParameterShapes(config, task), initial);
   }
 
   save(dir: string, extraConfig: Record<string, unknown> = {}): Promise<void> {
     return saveModel(this, dir, extraConfig);
-  }
-
-  dispose(): void {
-    for (const variable of this.parameters.values()) variable.dispose();
-  }
-
-  protected readonly lookup: ParameterLookup = (name) => {
-    const variable = this.parameters.get(name);
-    if (variable === undefined) throw new BertModelError('UNKNOWN_PARAMETER', `${ARCHITECTURES[this.task]} has no parameter "${name}"`, name);
-    return variable;
-  };
-
-  protected dropoutContext(options: { training: boolean; dropoutSeed?: number }): DropoutContext | undefined {
-    if (!options.training) return undefined;
-    return { seed: options.dropoutSeed ?? Math.floor(Math.random() * 2147483647) };
   }
 }
 
@@ -99,8 +54,8 @@ export class BertForTokenClassification extends BertBase {
     const rate = this.config.classifier_dropout ?? this.config.hidden_dropout_prob;
     return tf.tidy(() => {
       const hidden = bertEncoder(this.config, this.lookup, batch, drop); // [batch * seq, hidden]
-      const logits = linear(this.lookup, 'classifier', dropout(hidden, rate, drop, 'classifier') as tf.Tensor2D);
-      return tf.reshape(logits, [batch.batchSize, batch.seqLength, numLabels(this.config)]); // [batch, seq, numLabels]
+      const shape = { batchSize: batch.batchSize, seqLength: batch.seqLength, numLabels: numLabels(this.config) };
+      return tokenClassifierLogits(this.lookup, hidden, shape, rate, drop); // [batch, seq, numLabels]
     });
   }
 }
@@ -121,21 +76,17 @@ export class BertForMaskedLM extends BertBase {
     const p = this.lookup;
     return tf.tidy(() => {
       const hidden = bertEncoder(this.config, p, batch, drop); // [batch * seq, hidden]
-      const transformed = layerNorm(
-        gelu(linear(p, 'cls.predictions.transform.dense', hidden)),
-        p('cls.predictions.transform.LayerNorm.weight') as tf.Tensor1D,
-        p('cls.predictions.transform.LayerNorm.bias') as tf.Tensor1D,
-        this.config.layer_norm_eps,
-      ) as tf.Tensor2D;
-      const wordEmbeddings = p('bert.embeddings.word_embeddings.weight') as tf.Tensor2D; // [vocab, hidden], tied
-      const logits = dense(transformed, wordEmbeddings, p('cls.predictions.bias') as tf.Tensor1D); // [batch * seq, vocab]
-      return tf.reshape(logits, [batch.batchSize, batch.seqLength, this.config.vocab_size]);
+      const shape = { batchSize: batch.batchSize, seqLength: batch.seqLength, vocabSize: this.config.vocab_size };
+      return maskedLmLogits(p, BERT_MLM_NAMES, hidden, shape, this.config.layer_norm_eps);
     });
   }
 }
 
-export type BertModel = BertForSequenceClassification | BertForTokenClassification | BertForMaskedLM;
+const BERT_MLM_NAMES = {
+  dense: 'cls.predictions.transform.dense',
+  layerNorm: 'cls.predictions.transform.LayerNorm',
+  wordEmbeddings: 'bert.embeddings.word_embeddings.weight',
+  bias: 'cls.predictions.bias',
+};
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((dim, i) => dim === b[i]);
-}
+export type BertModel = BertForSequenceClassification | BertForTokenClassification | BertForMaskedLM;

@@ -11,7 +11,13 @@ export type CheckpointErrorCode =
   | 'CHECKPOINT_OFFSETS_OUT_OF_RANGE'
   | 'CHECKPOINT_OFFSETS_OVERLAP'
   | 'CHECKPOINT_METADATA_INVALID'
-  | 'CHECKPOINT_SHAPE_MISMATCH'; // a tensor's shape is not what the model config expects
+  | 'CHECKPOINT_SHAPE_MISMATCH' // a tensor's shape is not what the model config expects
+  | 'CHECKPOINT_NOT_FOUND' // a model directory holds none of the weight files tunefleet reads
+  | 'CHECKPOINT_INDEX_INVALID' // a sharded checkpoint's *.index.json is not {weight_map: {tensor: shard}} or names a missing shard
+  | 'CHECKPOINT_FORMAT_UNSUPPORTED' // a torch file in a format tunefleet does not read (tar of torch < 0.4, TorchScript)
+  | 'CHECKPOINT_ZIP_INVALID' // a pytorch_model.bin zip that cannot be opened or lacks data.pkl / a storage entry
+  | 'CHECKPOINT_PICKLE_INVALID' // a malformed pickle stream (unknown opcode, stack underflow, wrong argument types)
+  | 'CHECKPOINT_PICKLE_REFUSED'; // a pickle that would call code other than torch's tensor rebuild: never executed
 
 /**
  * A checkpoint that cannot be used. Fatal, never retryable: the bytes will not change on a retry.

@@ -53,16 +53,28 @@ export type BertConfig = z.output<typeof BertConfigSchema>;
 
 /** Validates `json` (already parsed) as a BertConfig; `file` names the source in the error. */
 export function parseBertConfig(json: unknown, file: string): BertConfig {
-  const result = BertConfigSchema.safeParse(json);
-  if (result.success) return Object.freeze(result.data);
+  return parseConfigWith(BertConfigSchema, json, file, (raw) => crossFieldIssues({ ...defaults(), ...raw }));
+}
+
+/**
+ * Parses `json` with a family's config schema, freezing the result; on failure one CONFIG_INVALID
+ * error lists every invalid field. zod skips object-level refinements after some field errors (a
+ * non-integer, say), so `rawIssues` runs the cross-field rules on the raw fields too.
+ */
+export function parseConfigWith<T extends z.ZodType>(
+  schema: T,
+  json: unknown,
+  file: string,
+  rawIssues: (raw: Record<string, unknown>) => FieldIssue[],
+): Readonly<z.output<T>> {
+  const result = schema.safeParse(json);
+  if (result.success) return Object.freeze(result.data as z.output<T>);
   const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
     path: issue.path.length === 0 ? '(root)' : issue.path.join('.'),
     message: issue.message,
   }));
-  // zod skips object-level refinements after some field errors (a non-integer, say); run the
-  // cross-field rules on the raw fields too, so one error lists every problem.
   if (isObject(json)) {
-    for (const issue of crossFieldIssues({ ...defaults(), ...json })) {
+    for (const issue of rawIssues(json)) {
       const path = issue.path.join('.');
       if (!issues.some((known) => known.path === path && known.message === issue.message)) issues.push({ path, message: issue.message });
     }
@@ -78,7 +90,7 @@ function defaults(): BertConfig {
 }
 
 /** Number of classifier outputs: id2label's size, else num_labels, else 2 (Hugging Face's default). */
-export function numLabels(config: BertConfig): number {
+export function numLabels(config: { readonly id2label?: Record<string, string>; readonly num_labels?: number }): number {
   if (config.id2label !== undefined) return Object.keys(config.id2label).length;
   return config.num_labels ?? 2;
 }
@@ -87,16 +99,21 @@ export function numLabels(config: BertConfig): number {
  * Rules that relate fields. Each one runs only when the fields it reads are individually valid,
  * so one pass reports every problem.
  */
-interface FieldIssue {
+export interface FieldIssue {
   path: string[];
   message: string;
 }
 
-function crossFieldIssues(config: Record<string, unknown>): FieldIssue[] {
+export function crossFieldIssues(
+  config: Record<string, unknown>,
+  fields: { hidden: string; heads: string } = { hidden: 'hidden_size', heads: 'num_attention_heads' },
+): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const { hidden_size: hidden, num_attention_heads: heads, pad_token_id: pad, vocab_size: vocab } = config;
+  const { pad_token_id: pad, vocab_size: vocab } = config;
+  const hidden = config[fields.hidden];
+  const heads = config[fields.heads];
   if (isPositiveInt(hidden) && isPositiveInt(heads) && hidden % heads !== 0) {
-    issues.push({ path: ['hidden_size'], message: `hidden_size ${hidden} is not divisible by num_attention_heads ${heads}` });
+    issues.push({ path: [fields.hidden], message: `${fields.hidden} ${hidden} is not divisible by ${fields.heads} ${heads}` });
   }
   if (isPositiveInt(vocab) && typeof pad === 'number' && Number.isInteger(pad) && pad >= vocab) {
     issues.push({ path: ['pad_token_id'], message: `pad_token_id ${pad} is not below vocab_size ${vocab}` });
@@ -132,7 +149,7 @@ function labelIssues(id2label: unknown, label2id: unknown, numLabelsField: unkno
   return issues;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

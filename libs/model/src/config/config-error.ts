@@ -3,6 +3,7 @@ import { TunefleetError } from '@tunefleet/core';
 export type ConfigErrorCode =
   | 'CONFIG_READ_FAILED' // config.json could not be read or written
   | 'CONFIG_NOT_JSON' // the file is not JSON
+  | 'CONFIG_UNSUPPORTED_MODEL' // model_type / architectures name a model family tunefleet does not implement
   | 'CONFIG_INVALID'; // JSON, but one or more fields are invalid (all listed in `issues`)
 
 /** One invalid field: its dotted path (`id2label.3`) and what is wrong with it. */

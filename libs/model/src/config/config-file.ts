@@ -6,31 +6,34 @@ import { ConfigError } from './config-error.ts';
 
 /** Reads and validates a Hugging Face config.json. */
 export async function readBertConfig(file: string): Promise<BertConfig> {
+  return parseBertConfig(await readConfigJson(file), file);
+}
+
+/** The parsed JSON of a config.json, unvalidated; unreadable and non-JSON files are ConfigErrors naming the file. */
+export async function readConfigJson(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     throw new ConfigError('CONFIG_READ_FAILED', file, `cannot read config: ${(cause as Error).message}`, [], { cause });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
     throw new ConfigError('CONFIG_NOT_JSON', file, `not valid JSON: ${(cause as Error).message}`, [], { cause });
   }
-  return parseBertConfig(json, file);
 }
 
 /**
  * config.json text as Hugging Face writes it: keys sorted, 2-space indent, trailing newline.
  * Unknown keys the config was loaded with are kept.
  */
-export function serializeBertConfig(config: BertConfig): string {
+export function serializeBertConfig(config: BertConfig | Readonly<Record<string, unknown>>): string {
   return `${JSON.stringify(sortKeys(config), null, 2)}\n`;
 }
 
 /** Writes config.json atomically (temporary file, then rename). */
-export async function writeBertConfig(file: string, config: BertConfig): Promise<void> {
+export async function writeBertConfig(file: string, config: BertConfig | Readonly<Record<string, unknown>>): Promise<void> {
   const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(dirname(file), { recursive: true });
@@ -41,6 +44,9 @@ export async function writeBertConfig(file: string, config: BertConfig): Promise
     throw new ConfigError('CONFIG_READ_FAILED', file, `cannot write config: ${(cause as Error).message}`, [], { cause });
   }
 }
+
+/** config.json of any family, as Hugging Face writes it (the same rules as BERT's). */
+export const writeModelConfig = writeBertConfig;
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

@@ -42,7 +42,8 @@ function addEmbeddings(shapes: Shapes, config: BertConfig): void {
   addLayerNorm(shapes, 'bert.embeddings.LayerNorm', hidden);
 }
 
-function addLayer(shapes: Shapes, prefix: string, config: BertConfig): void {
+/** One BERT encoder layer's parameters (RoBERTa's layers are the same modules). */
+export function addLayer(shapes: Shapes, prefix: string, config: Pick<BertConfig, 'hidden_size' | 'intermediate_size'>): void {
   const hidden = config.hidden_size;
   for (const projection of ['query', 'key', 'value']) addLinear(shapes, `${prefix}.attention.self.${projection}`, hidden, hidden);
   addLinear(shapes, `${prefix}.attention.output.dense`, hidden, hidden);
@@ -52,12 +53,12 @@ function addLayer(shapes: Shapes, prefix: string, config: BertConfig): void {
   addLayerNorm(shapes, `${prefix}.output.LayerNorm`, hidden);
 }
 
-function addLinear(shapes: Shapes, prefix: string, inFeatures: number, outFeatures: number): void {
+export function addLinear(shapes: Shapes, prefix: string, inFeatures: number, outFeatures: number): void {
   shapes.set(`${prefix}.weight`, [outFeatures, inFeatures]);
   shapes.set(`${prefix}.bias`, [outFeatures]);
 }
 
-function addLayerNorm(shapes: Shapes, prefix: string, features: number): void {
+export function addLayerNorm(shapes: Shapes, prefix: string, features: number): void {
   shapes.set(`${prefix}.weight`, [features]);
   shapes.set(`${prefix}.bias`, [features]);
 }

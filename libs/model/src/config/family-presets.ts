@@ -1,0 +1,65 @@
+import type { ModelConfig, ModelType } from './model-config.ts';
+import { parseModelConfig } from './model-config.ts';
+import { BERT_PRESETS, type BertPresetName } from './presets.ts';
+
+/** What a new model takes from its tokenizer and its head. */
+export interface FamilyPresetFields {
+  readonly vocabSize: number;
+  readonly padTokenId: number;
+  /** `<s>` / `</s>` (RoBERTa, XLM-R); BERT and DistilBERT do not write them. */
+  readonly bosTokenId?: number;
+  readonly eosTokenId?: number;
+  readonly id2label?: Record<string, string>;
+  readonly label2id?: Record<string, number>;
+}
+
+/**
+ * A config of `modelType` at one of BERT's sizes (Google's miniatures, base), with the tokenizer's
+ * vocabulary and special ids. DistilBERT names the sizes `n_layers`/`dim`/`n_heads`/`hidden_dim`;
+ * RoBERTa and XLM-R take roberta-base's own fields (positions 512 + pad_token_id + 1, one token
+ * type, LayerNorm eps 1e-5).
+ */
+export function familyPresetConfig(modelType: ModelType, preset: BertPresetName, fields: FamilyPresetFields): ModelConfig {
+  const bert = BERT_PRESETS[preset];
+  const labels = { ...(fields.id2label ? { id2label: fields.id2label } : {}), ...(fields.label2id ? { label2id: fields.label2id } : {}) };
+  const source = `<preset ${preset} ${modelType}>`;
+  switch (modelType) {
+    case 'bert':
+      return parseModelConfig({ ...bert, vocab_size: fields.vocabSize, pad_token_id: fields.padTokenId, ...labels }, source);
+    case 'distilbert':
+      return parseModelConfig(
+        {
+          model_type: 'distilbert',
+          vocab_size: fields.vocabSize,
+          pad_token_id: fields.padTokenId,
+          n_layers: bert.num_hidden_layers,
+          dim: bert.hidden_size,
+          n_heads: bert.num_attention_heads,
+          hidden_dim: bert.intermediate_size,
+          max_position_embeddings: bert.max_position_embeddings,
+          ...labels,
+        },
+        source,
+      );
+    case 'roberta':
+    case 'xlm-roberta':
+      return parseModelConfig(
+        {
+          model_type: modelType,
+          vocab_size: fields.vocabSize,
+          hidden_size: bert.hidden_size,
+          num_hidden_layers: bert.num_hidden_layers,
+          num_attention_heads: bert.num_attention_heads,
+          intermediate_size: bert.intermediate_size,
+          max_position_embeddings: 512 + fields.padTokenId + 1,
+          type_vocab_size: 1,
+          layer_norm_eps: 1e-5,
+          pad_token_id: fields.padTokenId,
+          bos_token_id: fields.bosTokenId ?? 0,
+          eos_token_id: fields.eosTokenId ?? 2,
+          ...labels,
+        },
+        source,
+      );
+  }
+}
