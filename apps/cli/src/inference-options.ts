@@ -14,13 +14,54 @@ export const InferenceOptionsSchema = RunArgumentsSchema.pick({
   text_pair_column: true,
   label_column: true,
   max_seq_length: true,
+  group_column: true,
 }).extend(ProcessOptionsSchema.shape);
 
 export type InferenceOptions = Readonly<z.output<typeof InferenceOptionsSchema>>;
 
+/**
+ * `inspect-data`: train's files and columns, any split optional, plus a test file; the model only
+ * for its tokenizer (token lengths and truncation against max_seq_length), optional too.
+ */
+export const InspectDataOptionsSchema = RunArgumentsSchema.pick({
+  text_column: true,
+  text_pair_column: true,
+  label_column: true,
+  max_seq_length: true,
+}).extend({
+  model_name_or_path: RunArgumentsSchema.shape.model_name_or_path.optional().meta({
+    flag: 'model',
+    description: 'model directory whose tokenizer counts tokens (lengths and truncation at --max-seq-length); default: no token counts',
+  }),
+  train_file: RunArgumentsSchema.shape.train_file.optional().describe('training data (.csv, .tsv, .jsonl); leakage is measured against it'),
+  validation_file: RunArgumentsSchema.shape.validation_file,
+  test_file: z.string().min(1).optional().describe('test data, read with the same columns (unlabelled is fine)'),
+});
+
+export type InspectDataOptions = Readonly<z.output<typeof InspectDataOptionsSchema>>;
+
+export function parseInspectDataOptions(values: Record<string, unknown>): InspectDataOptions {
+  const input = optionValuesToKeys(values, InspectDataOptionsSchema.shape);
+  const result = InspectDataOptionsSchema.safeParse(input);
+  if (!result.success) throw new RunSpecError('inspect-data flags', fieldIssues(result.error.issues, input, InspectDataOptionsSchema.shape));
+  return Object.freeze(result.data);
+}
+
 /** The flags of evaluate/predict that are schema fields; `predict` has no labels. */
 export const EVALUATE_FLAG_KEYS = Object.keys(InferenceOptionsSchema.shape);
-export const PREDICT_FLAG_KEYS = EVALUATE_FLAG_KEYS.filter((key) => key !== 'label_column');
+export const PREDICT_FLAG_KEYS = EVALUATE_FLAG_KEYS.filter((key) => key !== 'label_column' && key !== 'group_column');
+
+/** `compare`: evaluate's fields without the one model (it takes two `--model` flags). */
+export const CompareOptionsSchema = InferenceOptionsSchema.omit({ model_name_or_path: true });
+export type CompareOptions = Readonly<z.output<typeof CompareOptionsSchema>>;
+export const COMPARE_FLAG_KEYS = Object.keys(CompareOptionsSchema.shape);
+
+export function parseCompareOptions(values: Record<string, unknown>): CompareOptions {
+  const input = optionValuesToKeys(values, CompareOptionsSchema.shape);
+  const result = CompareOptionsSchema.safeParse(input);
+  if (!result.success) throw new RunSpecError('compare flags', fieldIssues(result.error.issues, input, CompareOptionsSchema.shape));
+  return Object.freeze(result.data);
+}
 
 /** commander's option bag -> InferenceOptions; every invalid field in one RunSpecError. */
 export function parseInferenceOptions(values: Record<string, unknown>, source: string): InferenceOptions {

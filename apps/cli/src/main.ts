@@ -1,7 +1,17 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatError } from './format-error.ts';
-import { EVALUATE_FLAG_KEYS, InferenceOptionsSchema, parseInferenceOptions, PREDICT_FLAG_KEYS } from './inference-options.ts';
-import { parseProcessOptions, ProcessOptionsSchema } from './process-options.ts';
+import {
+  COMPARE_FLAG_KEYS,
+  CompareOptionsSchema,
+  EVALUATE_FLAG_KEYS,
+  InferenceOptionsSchema,
+  InspectDataOptionsSchema,
+  parseCompareOptions,
+  parseInferenceOptions,
+  parseInspectDataOptions,
+  PREDICT_FLAG_KEYS,
+} from './inference-options.ts';
+import { MetricsOptionsSchema, parseMetricsOptions, parseProcessOptions, ProcessOptionsSchema } from './process-options.ts';
 import { optionsFromShape } from './schema-flags.ts';
 import { trainFlagValues, trainSchemaOptions } from './train-flags.ts';
 
@@ -18,9 +28,29 @@ function positiveInteger(flag: string, value: string, max = Number.MAX_SAFE_INTE
   return parsed;
 }
 
+/** A repeatable flag's values in the order given (`--gate a --gate b`, `--model A --model B`). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function portNumber(flag: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError(`${flag}: expected a port from 0 to 65535, got "${value}"`);
+  return parsed;
+}
+
 function addOptions(command: Command, options: readonly Option[]): Command {
   for (const option of options) command.addOption(option);
   return command;
+}
+
+/** --metrics-port and --metrics-host, from the schema `train` reads them with. */
+function metricsPortOption(): Option {
+  return optionsFromShape(MetricsOptionsSchema.shape, { only: ['metrics_port'] })[0]!;
+}
+
+function metricsHostOption(): Option {
+  return optionsFromShape(MetricsOptionsSchema.shape, { only: ['metrics_host'] })[0]!;
 }
 
 /** --backend and --threads, from the schema `train` reads them with. */
@@ -41,9 +71,10 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('init-model')
-    .description('write a randomly initialised BERT checkpoint (Google miniature presets)')
+    .description('write a randomly initialised checkpoint (BERT, DistilBERT, RoBERTa or XLM-R at Google miniature sizes)')
     .addOption(new Option('--preset <name>', 'model size').choices(['tiny', 'mini', 'small', 'base']).makeOptionMandatory())
-    .requiredOption('--vocab <file>', 'vocab.txt of the WordPiece tokenizer')
+    .addOption(new Option('--arch <family>', 'model family').choices(['bert', 'distilbert', 'roberta', 'xlm-roberta']).default('bert'))
+    .requiredOption('--vocab <file>', 'vocab.txt (WordPiece: bert, distilbert) or a tokenizer.json (byte-level BPE: roberta; Unigram: xlm-roberta)')
     .option('--num-labels <n>', 'classification labels of the head', (v) => Number(v), 2)
     .option('--task <task>', 'head: sequence-classification | token-classification | masked-lm', 'sequence-classification')
     .option('--seed <n>', 'initialisation seed', (v) => Number(v), 42)
@@ -59,7 +90,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('fine-tune a model (flags follow run_glue and TrainingArguments, kebab-case)')
     .option('--config <file>', 'YAML file with the same keys in snake_case; flags override it')
     .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS));
-  addOptions(train, trainSchemaOptions()).action(async (options) => {
+  addOptions(train, trainSchemaOptions());
+  // run field `gate` is a list: each --gate adds one.
+  train.options.find((option) => option.long === '--gate')?.argParser(collect);
+  train.action(async (options) => {
     const { runTrain } = await import('./commands/train.ts');
     const { config, workers } = options as { config?: string; workers?: number };
     setExit(await runTrain({ configFile: config, flags: trainFlagValues(options), workers }));
@@ -73,6 +107,37 @@ function buildProgram(setExit: (code: number) => void): Command {
   addOptions(evaluate, inferenceOptions(EVALUATE_FLAG_KEYS)).action(async (options) => {
     const { runEvaluate } = await import('./commands/evaluate.ts');
     setExit(await runEvaluate({ ...parseInferenceOptions(options, 'evaluate flags'), file: options.file, batchSize: options.batchSize }));
+  });
+
+  const inspectData = program
+    .command('inspect-data')
+    .description('check data before training: labels, lengths, duplicates, near duplicates, conflicts, leakage, encoding')
+    .option('--output <file>', 'write the full report as JSON');
+  addOptions(inspectData, optionsFromShape(InspectDataOptionsSchema.shape)).action(async (options) => {
+    const { runInspectData } = await import('./commands/inspect-data.ts');
+    setExit(await runInspectData({ ...parseInspectDataOptions(options), output: options.output }));
+  });
+
+  const compare = program
+    .command('compare')
+    .description('compare two models on one labelled file: both metrics, B - A with a paired bootstrap interval, per-class changes')
+    .requiredOption('--model <dir>', 'model directory; give it twice: A (the current model), then B (the candidate)', collect)
+    .requiredOption('--file <file>', 'labelled data (.csv, .tsv, .jsonl)')
+    .option('--batch-size <n>', 'evaluation batch size', (v) => positiveInteger('--batch-size', v), INFERENCE_BATCH_SIZE)
+    .option('--resamples <n>', 'bootstrap resamples', (v) => positiveInteger('--resamples', v), 1000)
+    .option('--seed <n>', 'bootstrap seed', (v) => Number(v), 42);
+  addOptions(compare, optionsFromShape(CompareOptionsSchema.shape, { only: COMPARE_FLAG_KEYS })).action(async (options) => {
+    const { runCompare } = await import('./commands/compare.ts');
+    setExit(
+      await runCompare({
+        ...parseCompareOptions(options),
+        models: options.model,
+        file: options.file,
+        batchSize: options.batchSize,
+        resamples: options.resamples,
+        seed: options.seed,
+      }),
+    );
   });
 
   const predict = program
@@ -99,10 +164,14 @@ function buildProgram(setExit: (code: number) => void): Command {
       .description('run the coordinator: accepts jobs, schedules workers, serves progress')
       .option('--host <host>', 'address to bind (default loopback only)', '127.0.0.1')
       .option('--port <n>', 'port (0 = any free port)', (v) => Number(v), 50051)
-      .option('--db <file>', 'SQLite file holding the jobs', 'tunefleet-coordinator.db'),
+      .option('--db <file>', 'SQLite file holding the jobs', 'tunefleet-coordinator.db')
+      .option('--ui-port <n>', 'serve the live page (jobs, progress, curves, workers) on this port; 0 = any free port', (v) => portNumber('--ui-port', v))
+      .option('--ui-host <host>', 'interface the live page binds (default loopback only)', '127.0.0.1')
+      .addOption(metricsPortOption())
+      .addOption(metricsHostOption()),
   ).action(async (options) => {
     const { runCoordinator } = await import('./commands/cluster.ts');
-    setExit(await runCoordinator(options));
+    setExit(await runCoordinator({ ...options, metrics: parseMetricsOptions(options, 'coordinator flags') }));
   });
 
   clusterAuth(
@@ -115,11 +184,13 @@ function buildProgram(setExit: (code: number) => void): Command {
         .option('--advertise-host <host>', 'host name peers dial to reach this worker (default --host, or the hostname for a wildcard)')
         .option('--worker-id <id>', 'stable worker id (default hostname-pid)')
         .option('--connect-timeout-ms <ms>', 'keep retrying an unreachable coordinator this long', (v) => positiveInteger('--connect-timeout-ms', v))
-        .addOption(new Option('--stop-on-stdin-end', 'leave the job when stdin ends (set by train --workers)').hideHelp()),
+        .addOption(new Option('--stop-on-stdin-end', 'leave the job when stdin ends (set by train --workers)').hideHelp())
+        .addOption(metricsPortOption())
+        .addOption(metricsHostOption()),
     ),
   ).action(async (options) => {
     const { runWorkerCommand } = await import('./commands/worker.ts');
-    setExit(await runWorkerCommand({ ...options, ...parseProcessOptions(options, 'worker flags') }));
+    setExit(await runWorkerCommand({ ...options, ...parseProcessOptions(options, 'worker flags'), metrics: parseMetricsOptions(options, 'worker flags') }));
   });
 
   clusterAuth(
@@ -156,7 +227,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-/** Runs the CLI; returns the process exit code (0 ok, 1 failed run, 2 usage error). */
+/** Runs the CLI; returns the process exit code (0 ok, 1 failed run, 2 usage error, 3 model saved but its regression gate failed). */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = buildProgram((code) => {

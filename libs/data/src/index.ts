@@ -43,3 +43,4 @@ export {
   ShardedBatchSource,
   type ShardSpec,
 } from './sharded-batch-source.ts';
+export * from './quality/index.ts';

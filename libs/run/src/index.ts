@@ -9,7 +9,10 @@
  * - `ParallelArgumentsSchema`: gradient_dtype and collective_timeout_ms of a data-parallel run.
  * - `runArgumentsFromWire`: a gRPC JobSpec's run fields (structurally; no wire code here).
  * - `loadRunInputs` / `loadJobInputs`: tokenizer, data and model of a run, the same on every rank.
+ * - `checkOutputDirWritable`, `checkCheckpointRoom`, `checkSequenceLength`, `checkLabelKinds`: the pre-flight
+ *   checks before the first step (PreflightError).
  * - `flagOf` / `helpOf`: the CLI flag and help text of a schema field.
+ * - `writeRunModelCard`: the output directory's README.md (model card) of a finished run or job.
  */
 export {
   DEFAULT_LABEL_COLUMN,
@@ -27,4 +30,16 @@ export { fieldIssues, parseRunConfig, pickRunSpec, RunSpecSchema, type ParsedRun
 export { RunSpecError, type RunSpecErrorCode, type RunSpecIssue } from './run-spec-error.ts';
 export { runArgumentsFromWire, runArgumentsInputFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
 export { loadJobInputs, loadRunInputs, type RunInputs } from './run-inputs.ts';
+export {
+  checkCheckpointRoom,
+  checkLabelKinds,
+  checkOutputDirWritable,
+  checkSequenceLength,
+  checkpointBytes,
+  parameterCountOf,
+  type StatFs,
+} from './preflight.ts';
+export { PreflightError, type PreflightErrorCode } from './preflight-error.ts';
 export { flagOf, helpOf } from './field-flags.ts';
+export { readModelCardNotes, writeRunModelCard, type RunModelCardInput } from './model-card.ts';
+export { frameworkVersions } from './model-card-versions.ts';

@@ -1,3 +1,4 @@
+import { parseGate } from '@tunefleet/trainer';
 import { z } from 'zod';
 
 // BERT's position table holds 512 positions; longer inputs cannot be embedded.
@@ -8,6 +9,16 @@ export const DEFAULT_MAX_SEQ_LENGTH = 128;
 export const DEFAULT_LABEL_COLUMN = 'label';
 
 const nonEmpty = z.string().min(1, 'must not be empty');
+
+/** What parseGate reads; checked with the other fields so a bad gate is reported in the same pass. */
+function isGate(text: string): boolean {
+  try {
+    parseGate(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The heads a fine-tuning run trains (masked-lm has no labels to fine-tune on). */
 export const RunTaskSchema = z.enum(['sequence-classification', 'token-classification']);
@@ -22,7 +33,8 @@ export type RunTask = z.infer<typeof RunTaskSchema>;
 export const RunArgumentsSchema = z.strictObject({
   model_name_or_path: nonEmpty.meta({
     flag: 'model',
-    description: 'pretrained model directory in Hugging Face layout (config.json, model.safetensors, tokenizer); YAML key model_name_or_path or model',
+    description:
+      'pretrained model: a directory in Hugging Face layout (config.json, safetensors or pytorch_model.bin, sharded or not, tokenizer) or a hub repo id ORG/NAME, downloaded into the Hugging Face cache; YAML key model_name_or_path or model',
   }),
   task: RunTaskSchema.default('sequence-classification').describe('head to fine-tune (token-classification reads CoNLL files)'),
   train_file: nonEmpty.describe('training data (.csv, .tsv, .jsonl; CoNLL for token-classification)'),
@@ -41,6 +53,16 @@ export const RunArgumentsSchema = z.strictObject({
     .describe('truncate to at most this many tokens (padding is per batch)'),
   // Stopping at the first bad file is the safe default: a silently shrunk dataset is a wrong result.
   skip_bad_rows: z.boolean().default(false).describe('skip and count bad rows instead of stopping'),
+  // Slice metrics, model card and regression gate (issue 17): unset means not computed / not gated.
+  group_column: nonEmpty
+    .optional()
+    .describe('column of the evaluation data whose values are groups: every metric per group with its size, and the largest gap'),
+  model_card_notes: nonEmpty.optional().describe("Markdown file with the model's intended uses and limitations, for the output directory's README.md"),
+  baseline_model: nonEmpty.optional().describe('model directory the trained model must not regress from (with --gate; needs a validation file)'),
+  gate: z
+    .array(nonEmpty.refine(isGate, 'must be <metric><op><number>, e.g. "accuracy>=-0.5" (op one of >=, >, <=, <)'))
+    .optional()
+    .describe('regression gate against --baseline-model, repeatable: "accuracy>=-0.5" lets accuracy drop at most 0.5 points'),
 });
 
 /** Parsed run arguments, defaults filled in. */

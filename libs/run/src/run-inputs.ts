@@ -1,14 +1,17 @@
 import { encodeExamples, encodeTaggedSentences, readConll, readExamples, type EncodedDataset, type LabelMap } from '@tunefleet/data';
-import { loadPretrained, type BertModel } from '@tunefleet/model';
-import { BertTokenizer } from '@tunefleet/tokenizer';
+import { loadPretrained, type PretrainedModel } from '@tunefleet/model';
+import { loadTokenizer, type PretrainedTokenizer } from '@tunefleet/tokenizer';
 import { classificationComputeMetrics, type ComputeMetrics } from '@tunefleet/trainer';
 import type { RunArguments } from './run-arguments.ts';
 import { runArgumentsFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
+import { checkLabelKinds, checkSequenceLength } from './preflight.ts';
 
 /** Everything a run (or one rank of a job) reads before training. */
 export interface RunInputs {
-  readonly model: BertModel;
-  readonly tokenizer: BertTokenizer;
+  /** Any supported family (BERT, DistilBERT, RoBERTa, XLM-R), from the checkpoint's config.json. */
+  readonly model: PretrainedModel;
+  /** WordPiece, byte-level BPE or Unigram, from the checkpoint's tokenizer files. */
+  readonly tokenizer: PretrainedTokenizer;
   readonly trainSet: EncodedDataset;
   readonly evalSet?: EncodedDataset;
   readonly computeMetrics: ComputeMetrics;
@@ -28,7 +31,9 @@ export function loadJobInputs(spec: RunArgumentsWire, seed: number, log: (line: 
  */
 export async function loadRunInputs(run: RunArguments, seed: number, log: (line: string) => void): Promise<RunInputs> {
   const { task } = run;
-  const tokenizer = await BertTokenizer.fromPretrained(run.model_name_or_path);
+  // Pre-flight: a sequence longer than the position table is refused before any row is read.
+  await checkSequenceLength(run.model_name_or_path, run.max_seq_length);
+  const tokenizer = await loadTokenizer(run.model_name_or_path);
   const encodeOptions = { maxLength: run.max_seq_length, padId: tokenizer.padTokenId };
   const skipBadRows = run.skip_bad_rows;
   const reportSkipped = (set: { file: string; badRows: readonly unknown[] }): void => {
@@ -40,6 +45,7 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
   if (task === 'sequence-classification') {
     const columns = { textColumn: run.text_column, textPairColumn: run.text_pair_column, labelColumn: run.label_column, skipBadRows };
     const train = await readExamples(run.train_file, columns);
+    checkLabelKinds(run.train_file, run.label_column, train.examples); // pre-flight: `0, 1, neg` is not three classes
     reportSkipped(train);
     labelMap = train.labelMap!;
     trainSet = encodeExamples(train.examples, tokenizer, encodeOptions);

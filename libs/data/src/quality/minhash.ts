@@ -1,4 +1,4 @@
-import { mulberry32 } from '../permutation.ts';
+import { mulberry32 } from '@tunefleet/core';
 
 /**
  * MinHash (Broder 1997) over 32-bit shingle hashes. Signature slot i holds the minimum of h_i over a

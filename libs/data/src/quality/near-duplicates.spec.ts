@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../permutation.ts';
+import { mulberry32 } from '@tunefleet/core';
 import type { Example } from '../read-examples.ts';
 import { jaccard, shingleHashes } from './minhash.ts';
 import { DEFAULT_NEAR_DUPLICATES, nearDuplicates } from './near-duplicates.ts';

@@ -142,17 +142,22 @@ function checkSettings(resamples: number, seed: number, confidence: number): voi
 }
 
 /** Terminal lines for the chosen metrics: A, B, B - A and its interval, then each group's change. */
-export function summarizeBootstrap(result: PairedBootstrapResult, metrics: readonly string[] = ['accuracy', 'f1']): string[] {
+export function summarizeBootstrap(
+  result: PairedBootstrapResult,
+  metrics: readonly string[] = ['accuracy', 'f1'],
+  /** Per class, binary F1 is degenerate (one class only): compare passes ['accuracy'], the class's recall. */
+  groupMetrics: readonly string[] = metrics,
+): string[] {
   const level = `${Math.round(result.confidence * 100)}%`;
   const line = (entry: MetricDifference, indent: string): string =>
     `${indent}${entry.metric}: A ${entry.a.toFixed(4)}, B ${entry.b.toFixed(4)}, B - A ${signed(entry.difference)} ` +
     `[${level} CI ${signed(entry.low)}, ${signed(entry.high)}]${entry.excludesZero ? ' *' : ''}`;
-  const chosen = (entries: readonly MetricDifference[]): MetricDifference[] => entries.filter((entry) => metrics.includes(entry.metric));
+  const chosen = (entries: readonly MetricDifference[], names = metrics): MetricDifference[] => entries.filter((entry) => names.includes(entry.metric));
   const lines = [`paired bootstrap: ${result.size} examples, ${result.resamples} resamples, seed ${result.seed} (* = interval excludes 0)`];
   lines.push(...chosen(result.metrics).map((entry) => line(entry, '  ')));
   for (const group of result.groups ?? []) {
     lines.push(`  ${group.group} (n=${group.size}):`);
-    lines.push(...chosen(group.metrics).map((entry) => line(entry, '    ')));
+    lines.push(...chosen(group.metrics, groupMetrics).map((entry) => line(entry, '    ')));
   }
   return lines;
 }

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, statfs, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readModelConfig, robertaMaxSequenceLength } from '@tunefleet/model';
+import { PreflightError } from './preflight-error.ts';
+
+/**
+ * Pre-flight (issue 10, part 7): what would otherwise fail after the work is done is checked before
+ * the first step. `tunefleet train` checks the output directory before it reads anything, and room
+ * for a checkpoint once the model is loaded; every rank of a job checks the sequence length and the
+ * labels while it reads its inputs (`loadRunInputs`), rank 0 (the writer) the output directory and
+ * the room.
+ */
+
+const OUTPUT_DIR = 'output_dir (--output-dir)';
+
+/** Creates `outputDir` if needed and writes (then removes) a probe file in it, so an unwritable one is named now with the OS's reason. */
+export async function checkOutputDirWritable(outputDir: string): Promise<void> {
+  const probe = join(outputDir, `.tunefleet-preflight-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(outputDir, { recursive: true });
+    await writeFile(probe, 'tunefleet pre-flight probe\n', { flag: 'wx' });
+    await unlink(probe);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PreflightError(
+      'OUTPUT_DIR_UNWRITABLE',
+      `${OUTPUT_DIR} ${outputDir} is not writable (${reason}); nothing was trained. Give a directory this process can create and write, ` +
+        'on a file system that is not read-only.',
+      { cause: error },
+    );
+  }
+}
+
+/** What `checkCheckpointRoom` needs of a file system: free blocks for this user and their size (node:fs statfs). */
+export type StatFs = (path: string) => Promise<{ readonly bavail: number | bigint; readonly bsize: number | bigint }>;
+
+/** Bytes one save needs: the f32 weights, plus AdamW's two f32 moments of each weight when checkpoints are written. */
+export function checkpointBytes(parameterCount: number, isCheckpointing: boolean): number {
+  return parameterCount * 4 * (isCheckpointing ? 3 : 1);
+}
+
+/** Number of scalars of a model (any object with a `parameters` map of sized variables). */
+export function parameterCountOf(model: { readonly parameters: ReadonlyMap<string, { readonly size: number }> }): number {
+  let count = 0;
+  for (const variable of model.parameters.values()) count += variable.size;
+  return count;
+}
+
+/**
+ * Refuses a run whose output file system cannot hold one checkpoint (model + optimizer state, 3x the
+ * weights) or, without checkpoints (`save_strategy` no), the final model: a full disk found at the
+ * first save would leave an empty checkpoint behind after minutes or hours of training.
+ */
+export async function checkCheckpointRoom(
+  outputDir: string,
+  parameterCount: number,
+  saveStrategy: string,
+  options: { readonly statfs?: StatFs } = {},
+): Promise<void> {
+  const isCheckpointing = saveStrategy !== 'no';
+  const neededBytes = checkpointBytes(parameterCount, isCheckpointing);
+  let freeBytes: number;
+  try {
+    const stats = await (options.statfs ?? statfs)(outputDir);
+    freeBytes = Number(stats.bavail) * Number(stats.bsize);
+  } catch {
+    return; // a file system statfs cannot describe: the save itself reports a full disk
+  }
+  if (freeBytes >= neededBytes) return;
+  const what = isCheckpointing
+    ? `one checkpoint (${mib(parameterCount * 4)} of weights + ${mib(parameterCount * 8)} of optimizer state)`
+    : `the final model (${mib(parameterCount * 4)})`;
+  throw new PreflightError(
+    'INSUFFICIENT_DISK_SPACE',
+    `${OUTPUT_DIR} ${outputDir} has ${mib(freeBytes)} free, but ${what} needs ${mib(neededBytes)}; nothing was trained. ` +
+      'Free space there or give another --output-dir.',
+  );
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/**
+ * Refuses a max_seq_length longer than the model's position table (from its config.json), which
+ * would otherwise fail at the first batch holding such a row, possibly many steps in. A directory
+ * without config.json is left to the model loader, which names what is missing.
+ */
+export async function checkSequenceLength(modelDir: string, maxSeqLength: number): Promise<void> {
+  const file = join(modelDir, 'config.json');
+  if (!existsSync(file)) return;
+  const config = await readModelConfig(file);
+  const positions = config.max_position_embeddings;
+  const isRoberta = config.model_type === 'roberta' || config.model_type === 'xlm-roberta';
+  const limit = isRoberta ? robertaMaxSequenceLength(config) : positions;
+  if (maxSeqLength <= limit) return;
+  const table = isRoberta
+    ? `max_position_embeddings ${positions} (${limit} positions after pad_token_id ${config.pad_token_id})`
+    : `max_position_embeddings ${positions}`;
+  throw new PreflightError(
+    'MAX_SEQ_LENGTH_TOO_LONG',
+    `max_seq_length (--max-seq-length) ${maxSeqLength} is longer than the model's position table: ${file} has ${table}, ` +
+      `so an input can hold at most ${limit} tokens. Lower --max-seq-length to ${limit} or less.`,
+  );
+}
+
+const INTEGER_LIKE = /^[+-]?\d+$/;
+
+/**
+ * Labels of one kind: a label column that mixes integers and names (`0, 1, neg, positive`) would
+ * silently become one class per spelling, so it is refused, naming a line of each kind. (Labels
+ * all integers, or all names, are fine; a file's label map is built from them as before.)
+ */
+export function checkLabelKinds(file: string, column: string, examples: readonly { readonly line: number; readonly label?: string }[]): void {
+  let integer: { line: number; label: string } | undefined;
+  let name: { line: number; label: string } | undefined;
+  const distinct = new Set<string>();
+  for (const { line, label } of examples) {
+    if (label === undefined) continue;
+    distinct.add(label);
+    if (INTEGER_LIKE.test(label)) integer ??= { line, label };
+    else name ??= { line, label };
+  }
+  if (integer === undefined || name === undefined) return;
+  const listed = [...distinct].slice(0, 10).join(', ') + (distinct.size > 10 ? ', ...' : '');
+  throw new PreflightError(
+    'LABELS_MIXED',
+    `${file}: the label column "${column}" mixes integers and names: line ${integer.line} has ${JSON.stringify(integer.label)}, ` +
+      `line ${name.line} has ${JSON.stringify(name.label)} (${distinct.size} distinct labels: ${listed}). They would become ${distinct.size} ` +
+      'separate classes. Write every label one way, all names or all integers (e.g. replace 0 and 1 by the names they stand for).',
+  );
+}
