@@ -61,7 +61,7 @@ export function trainingArgs(input: Partial<TrainingArgumentsInput> & { output_d
   );
 }
 
-export function snapshot(model: BertModel): Map<string, Float32Array> {
+export function snapshot(model: Pick<BertModel, 'parameters'>): Map<string, Float32Array> {
   return new Map([...model.parameters].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
 }
 

@@ -9,6 +9,7 @@ import {
   type JobSpec,
   type JobState,
   type ListJobsResponse,
+  type ScaleJobResponse,
   type SubmitJobResponse,
 } from '@tunefleet/proto';
 import { CoordinatorClientError } from './coordinator-client-error.ts';
@@ -26,6 +27,8 @@ export interface CoordinatorClientApi {
   getJob(jobId: string): Promise<Job>;
   listJobs(states?: readonly JobState[]): Promise<Job[]>;
   cancelJob(jobId: string): Promise<Job>;
+  /** Sets the job's worker count (Kubernetes mode); the answer names the StatefulSet and its replicas before. */
+  scaleJob(jobId: string, workers: number): Promise<ScaleJobResponse>;
   /** Calls `onProgress` for every update until the job finishes; resolves with the final job. */
   watchJob(jobId: string, onProgress: (progress: JobProgress) => void): Promise<Job>;
   close(): void;
@@ -77,6 +80,11 @@ export function createCoordinatorClient(address: string, token: string, tls?: Cl
     async cancelJob(jobId) {
       const response = await call<CancelJobResponse>('CancelJob', (cb) => client.cancelJob({ jobId }, metadata(), deadline(), cb));
       return jobOf('CancelJob', response.job);
+    },
+    async scaleJob(jobId, workers) {
+      const response = await call<ScaleJobResponse>('ScaleJob', (cb) => client.scaleJob({ jobId, workers }, metadata(), deadline(), cb));
+      jobOf('ScaleJob', response.job);
+      return response;
     },
     async watchJob(jobId, onProgress) {
       await new Promise<void>((resolve, reject) => {

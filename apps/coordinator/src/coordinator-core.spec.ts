@@ -73,7 +73,7 @@ describe('CoordinatorCore', () => {
     expect(core.getJob(small.jobId).state).toBe(JobState.JOB_STATE_RUNNING);
   });
 
-  it('fails a job naming the rank and worker that missed heartbeats, and stops the others', () => {
+  it('re-forms the ring without a worker that missed heartbeats; the survivor is stopped, then re-assigned', () => {
     const job = core.submitJob(spec('a', 2));
     core.register(worker('w0', 5000));
     core.register(worker('w1', 5001));
@@ -84,11 +84,19 @@ describe('CoordinatorCore', () => {
     expect(core.getJob(job.jobId).state).toBe(JobState.JOB_STATE_RUNNING);
     nowMs += 1;
     core.sweep();
-    const failed = core.getJob(job.jobId);
-    expect(failed.state).toBe(JobState.JOB_STATE_FAILED);
-    expect(failed.errorMessage).toMatch(/^rank 1 \(worker w1\) missed heartbeats for 1000 ms/);
-    expect(core.heartbeat({ workerId: 'w0', ringGeneration: generation })).toEqual({ assignment: undefined, shouldStop: true });
+    const restarting = core.getJob(job.jobId);
+    expect(restarting.state).toBe(JobState.JOB_STATE_RESTARTING);
+    expect(restarting.statusMessage).toMatch(/rank 1 \(worker w1 at 127\.0\.0\.1:5001\) missed heartbeats for 1000 ms/);
+    expect(core.heartbeat({ workerId: 'w0', ringGeneration: generation })).toMatchObject({ assignment: undefined, shouldStop: true, jobState: JobState.JOB_STATE_RESTARTING });
     expect(codeOf(() => core.heartbeat({ workerId: 'w1', ringGeneration: generation }))).toBe('WORKER_NOT_FOUND');
+    // w0 left the old ring and listens on a new port; the only expected worker is in: the ring forms at once.
+    core.register(worker('w0', 5100));
+    const next = core.heartbeat({ workerId: 'w0', ringGeneration: 0 });
+    expect(next.assignment).toMatchObject({ rank: 0, worldSize: 1, rightAddress: '127.0.0.1:5100', restarts: 1, resumeCheckpoint: '' });
+    expect(next.assignment!.shardPlan).toMatchObject({ numShards: 1, shardIndex: 0, globalMicroBatchSize: 8 });
+    expect(next.assignment!.ringGeneration).toBeGreaterThan(generation);
+    expect(core.getJob(job.jobId)).toMatchObject({ state: JobState.JOB_STATE_RUNNING, progress: { restarts: 1 } });
+    expect(core.getJob(job.jobId).statusMessage).toMatch(/^re-formed on 1 of world_size 2 ranks from the start \(restart 1\)/);
   });
 
   it('takes progress from rank 0, succeeds when rank 0 reports success, and notifies watchers', () => {
@@ -99,7 +107,7 @@ describe('CoordinatorCore', () => {
     core.register(worker('w1', 5001));
     const ringGeneration = core.heartbeat({ workerId: 'w1', ringGeneration: 0 }).assignment!.ringGeneration;
     const report = (workerId: string, progress: Partial<JobProgress>) =>
-      core.reportProgress({ workerId, ringGeneration, progress: JobProgress.fromPartial(progress), errorCode: '', errorMessage: '', isErrorRetryable: false });
+      core.reportProgress({ workerId, ringGeneration, progress: JobProgress.fromPartial(progress), errorCode: '', errorMessage: '', isErrorRetryable: false, samples: [], suspectRanks: [] });
     expect(report('w0', { globalStep: 5, loss: 0.5 })).toEqual({ shouldStop: false });
     report('w1', { globalStep: 99 });
     expect(core.getJob(job.jobId).progress).toMatchObject({ globalStep: 5, loss: 0.5, state: JobState.JOB_STATE_RUNNING });
@@ -113,8 +121,8 @@ describe('CoordinatorCore', () => {
     const job = core.submitJob(spec('a', 1));
     core.register(worker('w0', 5000));
     const ringGeneration = core.heartbeat({ workerId: 'w0', ringGeneration: 0 }).assignment!.ringGeneration;
-    core.reportProgress({ workerId: 'w0', ringGeneration, progress: undefined, errorCode: 'DATASET_MISSING', errorMessage: 't.tsv not found', isErrorRetryable: false });
-    expect(core.getJob(job.jobId)).toMatchObject({ state: JobState.JOB_STATE_FAILED, errorMessage: 'rank 0 (worker w0) failed: DATASET_MISSING: t.tsv not found.' });
+    core.reportProgress({ workerId: 'w0', ringGeneration, progress: undefined, errorCode: 'DATASET_MISSING', errorMessage: 't.tsv not found', isErrorRetryable: false, samples: [], suspectRanks: [] });
+    expect(core.getJob(job.jobId)).toMatchObject({ state: JobState.JOB_STATE_FAILED, errorMessage: 'rank 0 (worker w0 at 127.0.0.1:5000) failed: DATASET_MISSING: t.tsv not found.' });
   });
 
   it('cancels: workers are told to stop, the job cannot be cancelled into another state, names free up', () => {
@@ -132,12 +140,15 @@ describe('CoordinatorCore', () => {
   it('registering twice is idempotent for the same id and address; a conflicting one is WORKER_CONFLICT', () => {
     core.register(worker('w0', 5000));
     expect(core.register(worker('w0', 5000)).heartbeatIntervalMs).toBe(333);
-    expect(codeOf(() => core.register(worker('w0', 5001)))).toBe('WORKER_CONFLICT');
     expect(codeOf(() => core.register(worker('w1', 5000)))).toBe('WORKER_CONFLICT');
+    // An idle worker may move (it re-listens to join a re-formed ring); one in a running ring may not.
+    core.register(worker('w0', 5002));
+    core.submitJob(spec('solo', 1));
+    expect(codeOf(() => core.register(worker('w0', 5003)))).toBe('WORKER_CONFLICT');
     expect(codeOf(() => core.register({ ...worker('', 1), collectiveAddress: 'nope' }))).toBe('REQUEST_INVALID');
-    core.submitJob(spec('a', 2));
+    core.submitJob(spec('a', 1));
     core.register(worker('w1', 5001));
-    expect(core.heartbeat({ workerId: 'w1', ringGeneration: 0 }).assignment?.worldSize).toBe(2);
+    expect(core.heartbeat({ workerId: 'w1', ringGeneration: 0 }).assignment?.worldSize).toBe(1);
   });
 
   it('keeps jobs, final states and running gangs across a restart', () => {

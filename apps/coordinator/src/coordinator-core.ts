@@ -3,22 +3,38 @@ import {
   JobProgress,
   JobState,
   type Assignment,
+  type DeregisterRequest,
   type HeartbeatRequest,
   type HeartbeatResponse,
   type Job,
+  type RankProgress,
   type RegisterRequest,
   type ReportProgressRequest,
   type ReportProgressResponse,
 } from '@tunefleet/proto';
+import { ringKeysOf } from '@tunefleet/comm';
 import { parseTrainingArguments, type TrainingArguments } from '@tunefleet/trainer';
 import { CoordinatorError } from './coordinator-error.ts';
 import type { ValidatedJobSpec } from './job-spec.ts';
 import { JobStore, type AssignmentRow } from './job-store.ts';
+import { describeRank, membershipPolicy, type MembershipPolicy, type Rendezvous } from './membership.ts';
+import type { LedgerReport } from './sample-ledger.ts';
 import { buildShardPlan } from './shard-plan.ts';
-import { WorkerRegistry } from './worker-registry.ts';
+import { WorkerRegistry, type WorkerRecord } from './worker-registry.ts';
 
 export interface CoreOptions {
   readonly heartbeatTimeoutMs: number;
+  /**
+   * How long a re-forming ring waits for the old ring's workers to check in before it forms with
+   * those that did (a killed worker never does). Default 3 s: a stopped worker checks in within
+   * one 250 ms assignment poll of leaving its ring.
+   */
+  readonly rendezvousMs?: number;
+  /**
+   * Idle workers are assigned only if heard from within this; default 3 s (they poll every 250 ms),
+   * so a worker that exited without deregistering is never given a job.
+   */
+  readonly idleFreshMs?: number;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
 }
@@ -26,27 +42,47 @@ export interface CoreOptions {
 interface ActiveJob {
   job: Job;
   ringGeneration: number;
-  /** Worker ids by rank while RUNNING; empty while PENDING. */
+  /** Worker ids by rank while RUNNING; empty while PENDING or re-forming. */
   ranks: AssignmentRow[];
   /** Resolved training arguments, parsed on first use (the spec was validated at submission). */
   args?: TrainingArguments;
+  /** Every rank's latest figures (step, step time, all-reduce time), served as JobProgress.ranks. */
+  rankFigures?: Map<number, RankProgress>;
+  readonly policy: MembershipPolicy;
+  restarts: number;
+  /** Newest checkpoint that every rank's ledger covers: where a re-formed ring resumes. */
+  committed: { step: number; dir: string } | undefined;
+  /** Checkpoints rank 0 reported that the ledger does not cover yet, oldest first. */
+  pending: { step: number; dir: string }[];
+  /** Set while the ring re-forms (RESTARTING, then WAITING_FOR_WORKERS below min_workers). */
+  rendezvous: Rendezvous | undefined;
 }
 
+const DEFAULT_RENDEZVOUS_MS = 3_000;
+const DEFAULT_IDLE_FRESH_MS = 3_000;
+const REFORMING = new Set([JobState.JOB_STATE_RESTARTING, JobState.JOB_STATE_WAITING_FOR_WORKERS]);
+
 export type ProgressListener = (progress: JobProgress) => void;
+/** Told about every job whenever it changes (submitted, scheduled, progress, finished): the live page. */
+export type JobChangeListener = (job: Job) => void;
 
 const TERMINAL = new Set([JobState.JOB_STATE_SUCCEEDED, JobState.JOB_STATE_FAILED, JobState.JOB_STATE_CANCELLED]);
 export const isTerminal = (state: JobState): boolean => TERMINAL.has(state);
 
 /**
  * The coordinator's state machine, free of gRPC: jobs (persisted), workers (in memory), gang
- * scheduling in strict FIFO order, heartbeat deadlines. Every method is synchronous, so no two
- * requests interleave inside one.
+ * scheduling in strict FIFO order, heartbeat deadlines, and elastic membership: a lost rank
+ * re-forms the ring with the workers left, resuming from the newest checkpoint the sample ledger
+ * covers. Every method is synchronous, so no two requests interleave inside one.
  */
 export class CoordinatorCore {
   private readonly store: JobStore;
   private readonly workers = new WorkerRegistry();
   private readonly active = new Map<string, ActiveJob>();
+  /** Each job's fresh secret (drawn when first assigned); per-pair ring keys derive from it (libs/comm peer-keys.ts). */
+  private readonly jobSecrets = new Map<string, Buffer>();
   private readonly listeners = new Map<string, Set<ProgressListener>>();
+  private readonly changeListeners = new Set<JobChangeListener>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private ringGeneration: number;
@@ -82,8 +118,9 @@ export class CoordinatorCore {
     if (!this.store.insertJob(job)) {
       throw new CoordinatorError('JOB_NAME_TAKEN', `a job named ${validated.spec.name} is already pending or running; cancel it or pick another name.`);
     }
-    this.active.set(jobId, { job, ringGeneration: 0, ranks: [] });
+    this.active.set(jobId, this.newActive(job, 0, []));
     this.log(`job ${jobId} submitted (world_size ${validated.spec.worldSize})`);
+    for (const listener of this.changeListeners) listener(job);
     this.schedule();
     return this.active.get(jobId)?.job ?? job;
   }
@@ -126,10 +163,30 @@ export class CoordinatorCore {
     };
   }
 
+  /** Calls `listener` on every change of any job; returns the unsubscribe. */
+  onJobChange(listener: JobChangeListener): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Registered workers by state, for /metrics: busy ones hold a rank of a job (or wait for its re-formed ring). */
+  workerCounts(): { idle: number; busy: number } {
+    const all = this.workers.all();
+    const busy = all.filter((worker) => worker.jobId !== undefined).length;
+    return { idle: all.length - busy, busy };
+  }
+
+  /** Ranks of the job's current ring: 0 while it is pending or re-forming, or once it finished. */
+  ringSize(jobId: string): number {
+    return this.active.get(jobId)?.ranks.length ?? 0;
+  }
+
   register(request: RegisterRequest): { heartbeatIntervalMs: number } {
     const isNew = this.workers.get(request.workerId.trim()) === undefined;
-    const worker = this.workers.register(request, this.now());
+    // A worker that left its ring listens on a new port to join the next one.
+    const worker = this.workers.register(request, this.now(), (id) => !this.isInRunningRing(id));
     if (isNew) this.log(`worker ${worker.workerId} registered (collective ${worker.collectiveAddress}, ${worker.backend || 'unknown'} backend)`);
+    this.checkIn(worker);
     this.schedule();
     return { heartbeatIntervalMs: this.heartbeatIntervalMs };
   }
@@ -137,68 +194,123 @@ export class CoordinatorCore {
   heartbeat(request: HeartbeatRequest): HeartbeatResponse {
     const worker = this.workers.require(request.workerId, 'Heartbeat');
     worker.lastSeenMs = this.now();
+    if (request.ringGeneration === 0) {
+      this.checkIn(worker);
+      if (worker.jobId === undefined) this.schedule(); // a fresh idle worker may complete a gang
+    }
     const active = worker.jobId === undefined ? undefined : this.active.get(worker.jobId);
-    if (active === undefined) return { assignment: undefined, shouldStop: request.ringGeneration !== 0 };
+    if (active === undefined) return { assignment: undefined, shouldStop: request.ringGeneration !== 0, jobState: this.lastJobState(worker) };
     return {
       assignment: this.assignmentFor(active, request.workerId),
       shouldStop: request.ringGeneration !== 0 && request.ringGeneration !== active.ringGeneration,
+      jobState: active.job.state,
     };
   }
 
   reportProgress(request: ReportProgressRequest): ReportProgressResponse {
     const worker = this.workers.require(request.workerId, 'ReportProgress');
     worker.lastSeenMs = this.now();
+    this.recordSamples(worker, request);
     const active = worker.jobId === undefined ? undefined : this.active.get(worker.jobId);
     if (active === undefined || request.ringGeneration !== active.ringGeneration) return { shouldStop: true };
     const rank = active.ranks.findIndex((row) => row.workerId === worker.workerId);
+    if (rank < 0) return { shouldStop: true };
     const reported = request.progress;
     if (request.errorCode !== '' || reported?.state === JobState.JOB_STATE_FAILED) {
       const what = request.errorCode === '' ? 'reported failure' : `failed: ${request.errorCode}: ${request.errorMessage}`;
-      const retry = request.isErrorRetryable ? ' The fault is retryable: resubmit the job (elastic restarts are not implemented yet).' : '';
-      this.finish(active.job.jobId, JobState.JOB_STATE_FAILED, `rank ${rank} (worker ${worker.workerId}) ${what}.${retry}`);
+      const suspects = request.suspectRanks
+        .filter((r) => r < active.ranks.length && r !== rank)
+        .map((r) => describeRank(r, active.ranks[r]!.workerId, active.ranks[r]!.collectiveAddress));
+      const blamed = suspects.length === 0 ? '' : ` (it names ${suspects.join(', ')})`;
+      const reason = `${describeRank(rank, worker.workerId, worker.collectiveAddress)} ${what}${blamed}`;
+      if (request.isErrorRetryable) this.restart(active, reason, []);
+      else this.finish(active.job.jobId, JobState.JOB_STATE_FAILED, `${reason}.`);
       return { shouldStop: true };
     }
+    if (rank === 0 && request.checkpointDir) active.pending.push({ step: request.checkpointStep ?? 0, dir: request.checkpointDir });
+    this.commitCheckpoints(active);
+    const ranks = reported === undefined ? undefined : this.recordRank(active, rank, worker.workerId, reported);
     if (rank === 0 && reported !== undefined) {
       // Rank 0 speaks for the job: every rank runs the same steps, and rank 0 writes the model.
-      active.job = { ...active.job, updatedUnixMs: this.now(), progress: { ...reported, jobId: active.job.jobId, state: active.job.state } };
+      const progress = { ...reported, jobId: active.job.jobId, state: active.job.state, restarts: active.restarts, ranks: ranks ?? [] };
+      active.job = { ...active.job, updatedUnixMs: this.now(), progress };
       if (reported.state === JobState.JOB_STATE_SUCCEEDED) {
         this.finish(active.job.jobId, JobState.JOB_STATE_SUCCEEDED, '');
         return { shouldStop: true };
       }
       this.store.updateJob(active.job, active.ringGeneration);
       this.emit(active.job);
+    } else if (ranks !== undefined) {
+      // Another rank's figures change only JobProgress.ranks (in memory: rank 0's next report stores them).
+      active.job = { ...active.job, progress: { ...progressOf(active.job), ranks } };
+      this.emit(active.job);
     }
     return { shouldStop: false };
   }
 
-  /** Declares workers lost whose last heartbeat is older than the deadline; fails their jobs. */
+  /** Keeps `rank`'s latest step, step time and all-reduce time; returns every rank's, in rank order. */
+  private recordRank(active: ActiveJob, rank: number, workerId: string, reported: JobProgress): RankProgress[] {
+    const figures = (active.rankFigures ??= new Map());
+    figures.set(rank, { rank, workerId, globalStep: reported.globalStep, stepSeconds: reported.stepSeconds, allreduceMs: reported.allreduceMs, lastReportUnixMs: this.now() });
+    return [...figures.values()].sort((a, b) => a.rank - b.rank);
+  }
+
+  /** A worker that exits says so: it leaves the registry now, and its job's ring re-forms at once. */
+  deregister(request: DeregisterRequest): void {
+    const worker = this.workers.get(request.workerId.trim());
+    if (worker === undefined) return;
+    this.workers.remove(worker.workerId);
+    const why = request.reason === '' ? '' : `: ${request.reason}`;
+    this.log(`worker ${worker.workerId} deregistered${why}`);
+    const active = worker.jobId === undefined ? undefined : this.active.get(worker.jobId);
+    if (active === undefined) return;
+    const rank = active.ranks.findIndex((row) => row.workerId === worker.workerId);
+    if (rank >= 0) this.restart(active, `${describeRank(rank, worker.workerId, worker.collectiveAddress)} left${why}`, [worker.workerId]);
+    else if (active.rendezvous !== undefined) {
+      active.rendezvous.expected.delete(worker.workerId);
+      this.tryForm(active);
+    }
+  }
+
+  /** The sample ledger's exactly-once check for a job (see SampleLedger.check). */
+  checkLedger(jobId: string, numExamples: number, fullEpochs: ReadonlySet<number>): LedgerReport {
+    return this.store.ledger.check(jobId, numExamples, fullEpochs);
+  }
+
+  /**
+   * Declares workers lost whose last heartbeat is older than the deadline (their jobs' rings
+   * re-form without them), and moves re-forming rings on (rendezvous window, min_workers timeout).
+   */
   sweep(): void {
     const nowMs = this.now();
     const timeoutMs = this.options.heartbeatTimeoutMs;
-    const lostByJob = new Map<string, { rank: number; workerId: string }[]>();
+    const lostByJob = new Map<string, { rank: number; workerId: string; address: string }[]>();
     for (const worker of this.workers.all()) {
       if (nowMs - worker.lastSeenMs <= timeoutMs) continue;
       this.workers.remove(worker.workerId);
       this.log(`worker ${worker.workerId} lost: no heartbeat for ${nowMs - worker.lastSeenMs} ms`);
       const active = worker.jobId === undefined ? undefined : this.active.get(worker.jobId);
       if (active === undefined) continue;
+      active.rendezvous?.expected.delete(worker.workerId);
       const rank = active.ranks.findIndex((row) => row.workerId === worker.workerId);
+      if (rank < 0) continue;
       const lost = lostByJob.get(active.job.jobId) ?? [];
-      lost.push({ rank, workerId: worker.workerId });
+      lost.push({ rank, workerId: worker.workerId, address: worker.collectiveAddress });
       lostByJob.set(active.job.jobId, lost);
     }
     for (const [jobId, lost] of lostByJob) {
+      const active = this.active.get(jobId);
+      if (active === undefined) continue;
       lost.sort((a, b) => a.rank - b.rank);
-      const who =
-        lost.length === 1
-          ? `rank ${lost[0].rank} (worker ${lost[0].workerId})`
-          : `ranks [${lost.map((l) => l.rank).join(', ')}] (workers ${lost.map((l) => l.workerId).join(', ')})`;
-      this.finish(jobId, JobState.JOB_STATE_FAILED, `${who} missed heartbeats for ${timeoutMs} ms; check those workers' logs, then resubmit the job.`);
+      const who = lost.map((l) => describeRank(l.rank, l.workerId, l.address)).join(', ');
+      this.restart(active, `${who} missed heartbeats for ${timeoutMs} ms`, lost.map((l) => l.workerId));
     }
+    for (const active of [...this.active.values()]) if (active.rendezvous !== undefined) this.tryForm(active);
   }
 
   close(): void {
     this.listeners.clear();
+    this.changeListeners.clear();
     this.store.close();
   }
 
@@ -207,13 +319,12 @@ export class CoordinatorCore {
     if (active === undefined) return this.getJob(jobId);
     const job: Job = { ...active.job, state, errorMessage, updatedUnixMs: this.now() };
     job.progress = { ...progressOf(active.job), state };
+    if (state !== JobState.JOB_STATE_FAILED) delete job.statusMessage;
     this.store.updateJob(job, active.ringGeneration);
     this.store.replaceAssignments(jobId, []);
     this.active.delete(jobId);
-    for (const row of active.ranks) {
-      const worker = this.workers.get(row.workerId);
-      if (worker?.jobId === jobId) worker.jobId = undefined;
-    }
+    this.jobSecrets.delete(jobId);
+    for (const worker of this.workers.all()) this.release(worker, jobId);
     this.log(`job ${jobId} ${JobState[state]}${errorMessage === '' ? '' : `: ${errorMessage}`}`);
     this.emit(job);
     this.listeners.delete(jobId);
@@ -224,30 +335,217 @@ export class CoordinatorCore {
   /** Strict FIFO gang scheduling: the oldest waiting job starts once world_size workers are idle. */
   private schedule(): void {
     for (const active of this.active.values()) {
+      if (active.rendezvous !== undefined) {
+        this.tryForm(active);
+        if (active.rendezvous !== undefined) return; // it holds its place in the queue
+        continue;
+      }
       if (active.job.state !== JobState.JOB_STATE_PENDING) continue;
-      const worldSize = active.job.spec?.worldSize ?? 0;
-      const idle = this.workers.idle();
-      if (idle.length < worldSize) return; // Later jobs wait too, so a big job is never starved.
-      const generation = ++this.ringGeneration;
-      active.ringGeneration = generation;
-      active.ranks = idle.slice(0, worldSize).map((worker, rank) => {
-        worker.jobId = active.job.jobId;
-        return { jobId: active.job.jobId, rank, workerId: worker.workerId, collectiveAddress: worker.collectiveAddress, ringGeneration: generation };
-      });
-      const state = JobState.JOB_STATE_RUNNING;
-      active.job = { ...active.job, state, updatedUnixMs: this.now(), progress: { ...progressOf(active.job), state } };
-      this.store.replaceAssignments(active.job.jobId, active.ranks);
-      this.store.updateJob(active.job, generation);
-      this.log(`job ${active.job.jobId} running on ${active.ranks.map((row) => `rank ${row.rank}=${row.workerId}`).join(', ')} (ring ${generation})`);
-      this.emit(active.job);
+      const idle = this.workers.idle(this.now(), this.idleFreshMs);
+      if (idle.length < active.policy.worldSize) return; // Later jobs wait too, so a big job is never starved.
+      active.ringGeneration = ++this.ringGeneration;
+      this.form(active, idle.slice(0, active.policy.worldSize));
     }
+  }
+
+  /** Makes `workers` (in rank order) the ring of `active`'s current generation and starts it. */
+  private form(active: ActiveJob, workers: readonly WorkerRecord[]): void {
+    const jobId = active.job.jobId;
+    const generation = active.ringGeneration;
+    for (const worker of this.workers.all()) if (!workers.includes(worker)) this.release(worker, jobId);
+    active.rankFigures = undefined; // a re-formed ring numbers its ranks afresh
+    active.ranks = workers.map((worker, rank) => {
+      worker.jobId = jobId;
+      return { jobId, rank, workerId: worker.workerId, collectiveAddress: worker.collectiveAddress, ringGeneration: generation };
+    });
+    const wasReforming = active.rendezvous !== undefined;
+    active.rendezvous = undefined;
+    const state = JobState.JOB_STATE_RUNNING;
+    const from = active.committed === undefined ? 'the start' : `${active.committed.dir} (step ${active.committed.step})`;
+    const { worldSize } = active.policy;
+    const batch = active.job.spec === undefined ? undefined : this.argsOf(active).per_device_train_batch_size * worldSize;
+    const statusMessage = wasReforming
+      ? `re-formed on ${workers.length} of world_size ${worldSize} ranks from ${from} (restart ${active.restarts}); ` +
+        `each global micro-batch of ${batch} examples is sliced across ${workers.length} ranks, so the global batch and schedule are unchanged`
+      : undefined;
+    active.job = { ...active.job, state, updatedUnixMs: this.now(), progress: { ...progressOf(active.job), state, restarts: active.restarts } };
+    if (statusMessage === undefined) delete active.job.statusMessage;
+    else active.job.statusMessage = statusMessage;
+    if (wasReforming) {
+      // Steps after the resume point are redone by this ring: their old rows leave the committed record.
+      this.store.ledger.rollBack(jobId, active.committed?.step ?? 0);
+      active.pending = active.pending.filter((c) => c.step <= (active.committed?.step ?? 0));
+    }
+    this.store.ledger.addGeneration(jobId, generation, workers.map((w) => w.workerId));
+    this.store.replaceAssignments(jobId, active.ranks);
+    this.store.updateJob(active.job, generation);
+    this.log(`job ${jobId} running on ${active.ranks.map((row) => `rank ${row.rank}=${row.workerId}`).join(', ')} (ring ${generation})` + (statusMessage ? `: ${statusMessage}` : ''));
+    this.emit(active.job);
+  }
+
+  /**
+   * A rank was lost or failed with a retryable fault: stop the ring (its generation is now stale, so
+   * every rank's next heartbeat or report says stop) and wait for its workers to check in again.
+   */
+  private restart(active: ActiveJob, reason: string, lost: readonly string[]): void {
+    const jobId = active.job.jobId;
+    if (active.restarts >= active.policy.maxRestarts) {
+      const limit = `the ring was already re-formed ${active.restarts} times (max_restarts ${active.policy.maxRestarts})`;
+      this.finish(jobId, JobState.JOB_STATE_FAILED, `${reason}; ${limit}. Check the workers' logs, then resubmit the job or raise max_restarts.`);
+      return;
+    }
+    active.restarts += 1;
+    const expected = new Set(active.ranks.map((row) => row.workerId).filter((id) => !lost.includes(id) && this.workers.get(id) !== undefined));
+    for (const id of lost) {
+      const worker = this.workers.get(id);
+      if (worker !== undefined) this.release(worker, jobId);
+    }
+    active.ranks = [];
+    active.ringGeneration = ++this.ringGeneration;
+    active.rendezvous = { sinceMs: this.now(), reason, expected, checkedIn: new Set() };
+    const state = JobState.JOB_STATE_RESTARTING;
+    const from = active.committed === undefined ? 'the start' : active.committed.dir;
+    active.job = {
+      ...active.job,
+      state,
+      statusMessage: `re-forming the ring (restart ${active.restarts} of max_restarts ${active.policy.maxRestarts}) from ${from}: ${reason}`,
+      updatedUnixMs: this.now(),
+      progress: { ...progressOf(active.job), state, restarts: active.restarts },
+    };
+    this.store.replaceAssignments(jobId, []);
+    this.store.updateMembership(jobId, this.membershipOf(active));
+    this.store.updateJob(active.job, active.ringGeneration);
+    this.log(`job ${jobId} RESTARTING: ${reason}`);
+    this.emit(active.job);
+  }
+
+  /** A worker that left its ring (or registered) and asks for work counts toward its job's rendezvous. */
+  private checkIn(worker: WorkerRecord): void {
+    const active = worker.jobId === undefined ? undefined : this.active.get(worker.jobId);
+    if (active?.rendezvous === undefined) return;
+    active.rendezvous.checkedIn.add(worker.workerId);
+    this.tryForm(active);
+  }
+
+  /**
+   * Forms the re-forming ring once every expected worker checked in, or after the rendezvous window
+   * with the workers available (checked in first, then fresh idle ones), up to max_workers; below
+   * min_workers the job waits (WAITING_FOR_WORKERS) until min_workers_timeout_ms, then fails.
+   */
+  private tryForm(active: ActiveJob): void {
+    const r = active.rendezvous;
+    if (r === undefined) return;
+    const nowMs = this.now();
+    const { minWorkers, maxWorkers, minWorkersTimeoutMs } = active.policy;
+    const fresh = (w: WorkerRecord): boolean => nowMs - w.lastSeenMs <= this.idleFreshMs;
+    const checkedIn = this.workers.all().filter((w) => r.checkedIn.has(w.workerId) && w.jobId === active.job.jobId && fresh(w));
+    const allIn = [...r.expected].every((id) => r.checkedIn.has(id) || this.workers.get(id) === undefined);
+    if (!allIn && nowMs - r.sinceMs < this.rendezvousMs) return;
+    const candidates = [...checkedIn, ...this.workers.idle(nowMs, this.idleFreshMs)].slice(0, maxWorkers);
+    if (candidates.length >= minWorkers) {
+      this.form(active, candidates);
+      return;
+    }
+    const jobId = active.job.jobId;
+    if (nowMs - r.sinceMs >= minWorkersTimeoutMs) {
+      this.finish(
+        jobId,
+        JobState.JOB_STATE_FAILED,
+        `${r.reason}; then only ${candidates.length} of min_workers ${minWorkers} workers were available for ${minWorkersTimeoutMs} ms (min_workers_timeout_ms). ` +
+          'Start more workers or lower min_workers, then resubmit the job.',
+      );
+      return;
+    }
+    const state = JobState.JOB_STATE_WAITING_FOR_WORKERS;
+    const statusMessage =
+      `waiting for workers: ${candidates.length} of min_workers ${minWorkers} available after ${r.reason}; ` +
+      `fails at ${new Date(r.sinceMs + minWorkersTimeoutMs).toISOString()} (min_workers_timeout_ms ${minWorkersTimeoutMs})`;
+    if (active.job.state === state && active.job.statusMessage === statusMessage) return;
+    active.job = { ...active.job, state, statusMessage, updatedUnixMs: nowMs, progress: { ...progressOf(active.job), state } };
+    this.store.updateJob(active.job, active.ringGeneration);
+    if (active.job.state !== state) this.log(`job ${jobId} ${statusMessage}`);
+    this.emit(active.job);
+  }
+
+  /** The newest reported checkpoint whose steps every rank's ledger covers becomes the resume point. */
+  private commitCheckpoints(active: ActiveJob): void {
+    if (active.pending.length === 0) return;
+    const jobId = active.job.jobId;
+    for (let i = active.pending.length - 1; i >= 0; i--) {
+      const candidate = active.pending[i]!;
+      if (!this.store.ledger.covers(jobId, active.ringGeneration, candidate.step)) continue;
+      active.committed = candidate;
+      active.pending = active.pending.slice(i + 1);
+      this.store.updateMembership(jobId, this.membershipOf(active));
+      return;
+    }
+  }
+
+  /** Ledger rows are taken from the ranks of a job's current ring only (a stale ring's steps are redone). */
+  private recordSamples(worker: WorkerRecord, request: ReportProgressRequest): void {
+    if (request.samples.length === 0) return;
+    const info = this.store.ledger.generation(request.ringGeneration);
+    if (info === undefined) return;
+    const active = this.active.get(info.jobId);
+    const isCurrent = active === undefined ? this.store.getJob(info.jobId)?.state === JobState.JOB_STATE_SUCCEEDED : active.ringGeneration === request.ringGeneration;
+    if (!isCurrent) return;
+    const rank = info.workerIds.indexOf(worker.workerId);
+    if (rank < 0) return;
+    this.store.ledger.record(info.jobId, request.ringGeneration, rank, request.samples);
+  }
+
+  private release(worker: WorkerRecord, jobId: string): void {
+    if (worker.jobId !== jobId) return;
+    worker.jobId = undefined;
+    worker.lastJobId = jobId;
+  }
+
+  private isInRunningRing(workerId: string): boolean {
+    const jobId = this.workers.get(workerId)?.jobId;
+    const active = jobId === undefined ? undefined : this.active.get(jobId);
+    return active !== undefined && active.ranks.some((row) => row.workerId === workerId);
+  }
+
+  private lastJobState(worker: WorkerRecord): JobState {
+    if (worker.lastJobId === undefined) return JobState.JOB_STATE_UNSPECIFIED;
+    return (this.active.get(worker.lastJobId)?.job ?? this.store.getJob(worker.lastJobId))?.state ?? JobState.JOB_STATE_UNSPECIFIED;
+  }
+
+  private membershipOf(active: ActiveJob): { restarts: number; committedStep: number; committedDir: string } {
+    return { restarts: active.restarts, committedStep: active.committed?.step ?? 0, committedDir: active.committed?.dir ?? '' };
+  }
+
+  private newActive(job: Job, ringGeneration: number, ranks: AssignmentRow[]): ActiveJob {
+    const membership = this.store.membership(job.jobId);
+    return {
+      job,
+      ringGeneration,
+      ranks,
+      policy: membershipPolicy(job.spec),
+      restarts: membership.restarts,
+      committed: membership.committedDir === '' ? undefined : { step: membership.committedStep, dir: membership.committedDir },
+      pending: [],
+      rendezvous: undefined,
+    };
+  }
+
+  private argsOf(active: ActiveJob): TrainingArguments {
+    return (active.args ??= parseTrainingArguments(JSON.parse(active.job.spec!.trainingArgumentsJson), `job ${active.job.jobId}`));
+  }
+
+  private get rendezvousMs(): number {
+    return this.options.rendezvousMs ?? DEFAULT_RENDEZVOUS_MS;
+  }
+
+  private get idleFreshMs(): number {
+    return this.options.idleFreshMs ?? DEFAULT_IDLE_FRESH_MS;
   }
 
   private assignmentFor(active: ActiveJob, workerId: string): Assignment | undefined {
     const rank = active.ranks.findIndex((row) => row.workerId === workerId);
     if (rank < 0 || active.job.spec === undefined) return undefined;
     const worldSize = active.ranks.length;
-    const args = (active.args ??= parseTrainingArguments(JSON.parse(active.job.spec.trainingArgumentsJson), `job ${active.job.jobId}`));
+    const args = this.argsOf(active);
     return {
       jobId: active.job.jobId,
       spec: active.job.spec,
@@ -256,30 +554,46 @@ export class CoordinatorCore {
       ringGeneration: active.ringGeneration,
       leftAddress: active.ranks[(rank - 1 + worldSize) % worldSize].collectiveAddress,
       rightAddress: active.ranks[(rank + 1) % worldSize].collectiveAddress,
-      shardPlan: buildShardPlan(args, rank, worldSize),
-      resumeCheckpoint: '',
+      shardPlan: buildShardPlan(args, rank, worldSize, active.policy.worldSize),
+      // Empty on the first start: the spec's own resume_from_checkpoint applies.
+      resumeCheckpoint: active.committed?.dir ?? '',
+      restarts: active.restarts,
+      ...this.ringKeys(active.job.jobId, rank, worldSize, active.ringGeneration),
     };
+  }
+
+  /** This rank's two pair keys of the job's ring generation: only the ranks of a pair hold its key. */
+  private ringKeys(jobId: string, rank: number, worldSize: number, ringGeneration: number): { sendKey: Buffer; receiveKey: Buffer } {
+    let secret = this.jobSecrets.get(jobId);
+    if (secret === undefined) this.jobSecrets.set(jobId, (secret = randomBytes(32)));
+    return ringKeysOf(secret, jobId, rank, worldSize, ringGeneration);
   }
 
   private emit(job: Job): void {
     const progress = progressOf(job);
     for (const listener of this.listeners.get(job.jobId) ?? []) listener(progress);
+    for (const listener of this.changeListeners) listener(job);
   }
 
-  /** After a restart: unfinished jobs come back; running ones keep their gang, whose workers get one deadline to beat. */
+  /**
+   * After a restart: unfinished jobs come back; running ones keep their gang, whose workers get one
+   * deadline to beat; a ring that was re-forming re-forms with the workers that register again.
+   */
   private recover(): void {
     const nowMs = this.now();
     for (const recovered of this.store.activeJobs()) {
-      let job = recovered.job;
+      const job = recovered.job;
       const ringGeneration = recovered.ringGeneration;
       const ranks = job.state === JobState.JOB_STATE_RUNNING ? this.store.assignments(job.jobId) : [];
-      if (ranks.length === 0 && job.state !== JobState.JOB_STATE_PENDING) {
-        // No gang on record (or a ring being re-formed): wait for workers again.
-        const state = JobState.JOB_STATE_PENDING;
-        job = { ...job, state, progress: { ...progressOf(job), state } };
-        this.store.updateJob(job, ringGeneration);
+      const active = this.newActive(job, ringGeneration, ranks);
+      this.active.set(job.jobId, active);
+      if (job.state !== JobState.JOB_STATE_PENDING && ranks.length === 0) {
+        // A ring being re-formed (or one with no gang on record): wait for workers to register again.
+        if (!REFORMING.has(job.state)) active.restarts += 1;
+        active.ringGeneration = ++this.ringGeneration;
+        active.rendezvous = { sinceMs: nowMs, reason: 'the coordinator restarted while the ring re-formed', expected: new Set(), checkedIn: new Set() };
+        continue;
       }
-      this.active.set(job.jobId, { job, ringGeneration, ranks });
       for (const row of ranks) {
         this.workers.add({ workerId: row.workerId, collectiveAddress: row.collectiveAddress, cpuCount: 0, memoryBytes: 0, backend: '', lastSeenMs: nowMs, jobId: job.jobId });
       }

@@ -6,10 +6,13 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { CoordinatorServer, WatchJobRequest, WatchJobResponse } from '@tunefleet/proto';
+import { errorCode } from '@tunefleet/core';
 import { checkBearerToken } from './auth.ts';
 import { CoordinatorCore, isTerminal } from './coordinator-core.ts';
 import { CoordinatorError, type CoordinatorErrorCode } from './coordinator-error.ts';
 import { validateJobSpec } from './job-spec.ts';
+import type { JobScaling } from './scale-controller.ts';
+import { scaleErrorStatus } from './scale-status.ts';
 
 const STATUS_BY_CODE: Record<CoordinatorErrorCode, status> = {
   JOB_SPEC_INVALID: status.INVALID_ARGUMENT,
@@ -27,11 +30,14 @@ const STATUS_BY_CODE: Record<CoordinatorErrorCode, status> = {
 type Log = (line: string) => void;
 
 /** The gRPC edge: authenticates, validates, calls the core, maps typed errors to status codes. */
-export function createCoordinatorService(core: CoordinatorCore, token: string, log: Log) {
+export function createCoordinatorService(core: CoordinatorCore, token: string, log: Log, scaling: JobScaling) {
   const watchers = new Set<ServerWritableStream<WatchJobRequest, WatchJobResponse>>();
 
   function toStatus(error: unknown, method: string): Partial<ServiceError> {
     if (error instanceof CoordinatorError) return { code: STATUS_BY_CODE[error.code], details: error.message };
+    const scaleStatus = scaleErrorStatus(error);
+    // The Kubernetes side's own code travels in the details (KUBERNETES_MODE_REQUIRED: ...).
+    if (scaleStatus !== undefined) return { code: scaleStatus, details: `${errorCode(error)}: ${(error as Error).message}` };
     log(`${method}: internal error: ${(error as Error)?.stack ?? String(error)}`);
     return { code: status.INTERNAL, details: `${method} failed inside the coordinator; see its log.` };
   }
@@ -59,13 +65,27 @@ export function createCoordinatorService(core: CoordinatorCore, token: string, l
   }
 
   const service: CoordinatorServer = {
-    submitJob: unary('SubmitJob', (request) => ({ job: core.submitJob(validateJobSpec(request.spec, 'SubmitJob')) })),
-    getJob: unary('GetJob', (request) => ({ job: core.getJob(request.jobId) })),
-    listJobs: unary('ListJobs', (request) => core.listJobs(request.states, request.pageSize, request.pageToken)),
-    cancelJob: unary('CancelJob', (request) => ({ job: core.cancelJob(request.jobId) })),
+    submitJob: unary('SubmitJob', (request) => ({ job: scaling.describe(core.submitJob(validateJobSpec(request.spec, 'SubmitJob'))) })),
+    getJob: unary('GetJob', (request) => ({ job: scaling.describe(core.getJob(request.jobId)) })),
+    listJobs: unary('ListJobs', (request) => {
+      const page = core.listJobs(request.states, request.pageSize, request.pageToken);
+      return { ...page, jobs: page.jobs.map((job) => scaling.describe(job)) };
+    }),
+    cancelJob: unary('CancelJob', (request) => ({ job: scaling.describe(core.cancelJob(request.jobId)) })),
+    scaleJob(call, callback) {
+      if (!authorize(call, 'ScaleJob')) return callback(unauthenticated);
+      scaling.scale(call.request.jobId, call.request.workers).then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toStatus(error, 'ScaleJob')),
+      );
+    },
     register: unary('Register', (request) => core.register(request)),
     heartbeat: unary('Heartbeat', (request) => core.heartbeat(request)),
     reportProgress: unary('ReportProgress', (request) => core.reportProgress(request)),
+    deregister: unary('Deregister', (request) => {
+      core.deregister(request);
+      return {};
+    }),
     watchJob(call) {
       if (!authorize(call, 'WatchJob')) {
         call.emit('error', unauthenticated);

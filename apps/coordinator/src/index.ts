@@ -4,4 +4,5 @@ export { createCoordinatorClient, type ClientTlsFiles, type CoordinatorClientApi
 export { CoordinatorClientError } from './coordinator-client-error.ts';
 export { parseJobSpecYaml, validateJobSpec, validateJobSpecInput, JobSpecSchema, type ValidatedJobSpec } from './job-spec.ts';
 export { buildShardPlan } from './shard-plan.ts';
+export { startUiServer, type RunningUiServer, type UiServerOptions, type UiSource } from './ui/ui-server.ts';
 export { CoordinatorError, JobSpecError, type CoordinatorErrorCode, type SpecIssue } from './coordinator-error.ts';

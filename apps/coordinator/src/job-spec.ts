@@ -37,6 +37,8 @@ export function validateJobSpecInput(input: unknown, source: string, locate?: Is
   const result = JobSpecSchema.safeParse(input);
   if (!result.success) throw new JobSpecError(source, toSpecIssues(result.error.issues, input, locate));
   const value = result.data;
+  const membership = membershipIssues(value.world_size, value.min_workers, value.max_workers, locate);
+  if (membership.length > 0) throw new JobSpecError(source, membership);
   const spec: JobSpec = {
     name: value.name,
     modelNameOrPath: value.model_name_or_path,
@@ -47,6 +49,10 @@ export function validateJobSpecInput(input: unknown, source: string, locate?: Is
     trainingArgumentsJson: JSON.stringify(trainingArgumentsToJSON(value.training_arguments)),
     gradientDtype: value.gradient_dtype === 'bf16' ? GradientDtype.GRADIENT_DTYPE_BF16 : GradientDtype.GRADIENT_DTYPE_F32,
     collectiveTimeoutMs: value.collective_timeout_ms,
+    minWorkers: value.min_workers,
+    maxWorkers: value.max_workers ?? value.world_size,
+    minWorkersTimeoutMs: value.min_workers_timeout_ms,
+    maxRestarts: value.max_restarts,
     ...(value.text_column === undefined ? {} : { textColumn: value.text_column }),
     ...(value.text_pair_column === undefined ? {} : { textPairColumn: value.text_pair_column }),
     labelColumn: value.label_column,
@@ -65,6 +71,10 @@ export function validateJobSpec(spec: JobSpec | undefined, source: string): Vali
     world_size: spec.worldSize,
     gradient_dtype: gradientDtypeName(spec.gradientDtype),
     collective_timeout_ms: spec.collectiveTimeoutMs === 0 ? undefined : spec.collectiveTimeoutMs,
+    min_workers: spec.minWorkers,
+    max_workers: spec.maxWorkers,
+    min_workers_timeout_ms: spec.minWorkersTimeoutMs === undefined || spec.minWorkersTimeoutMs === 0 ? undefined : spec.minWorkersTimeoutMs,
+    max_restarts: spec.maxRestarts,
   };
   const jsonIssues: SpecIssue[] = [];
   if (spec.trainingArgumentsJson !== '') {
@@ -85,6 +95,16 @@ export function validateJobSpec(spec: JobSpec | undefined, source: string): Vali
     const rest = error.issues.filter((issue) => !issue.field.startsWith('training_arguments'));
     throw new JobSpecError(source, [...rest, ...jsonIssues]);
   }
+}
+
+/** min_workers <= world_size <= max_workers: the first gang has world_size ranks, re-formed ones min..max. */
+function membershipIssues(worldSize: number, minWorkers: number, maxWorkers: number | undefined, locate?: IssueLocator): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  if (minWorkers > worldSize) issues.push({ field: 'min_workers', line: locate?.(['min_workers']), message: `${minWorkers} is more than world_size ${worldSize}` });
+  if (maxWorkers !== undefined && maxWorkers < worldSize) {
+    issues.push({ field: 'max_workers', line: locate?.(['max_workers']), message: `${maxWorkers} is less than world_size ${worldSize}` });
+  }
+  return issues;
 }
 
 function gradientDtypeName(dtype: GradientDtype): string | undefined {
@@ -112,7 +132,13 @@ export function parseJobSpecYaml(text: string, file: string): JobSpec {
     }));
     throw new JobSpecError(file, issues);
   }
-  const input: unknown = document.toJS();
+  let input: unknown;
+  try {
+    // toJS resolves aliases: an undefined one, or too many (an alias bomb), throws here (found by test/fuzz).
+    input = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new JobSpecError(file, [{ field: '(yaml)', message: (error as Error).message.split('\n')[0]! }]);
+  }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new JobSpecError(file, [{ field: '(root)', message: 'expected a mapping of job spec fields' }]);
   }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { Job, JobProgress, JobSpec, JobState } from '@tunefleet/proto';
 import { CoordinatorError } from './coordinator-error.ts';
+import { LEDGER_SCHEMA, SampleLedger } from './sample-ledger.ts';
 
 /** One rank of a running job's ring, persisted so a restarted coordinator still knows its gang. */
 export interface AssignmentRow {
@@ -21,9 +22,34 @@ interface JobRow {
   updated_unix_ms: number;
   progress_json: string;
   ring_generation: number;
+  restarts: number;
+  committed_step: number;
+  committed_dir: string;
+  status_message: string;
 }
 
-export const ACTIVE_STATES: readonly JobState[] = [JobState.JOB_STATE_PENDING, JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_RESTARTING];
+/** What elastic membership keeps of a job across coordinator restarts. */
+export interface MembershipRow {
+  readonly restarts: number;
+  /** Newest checkpoint every rank's ledger covers (step 0, dir '': none yet). */
+  readonly committedStep: number;
+  readonly committedDir: string;
+}
+
+export const ACTIVE_STATES: readonly JobState[] = [
+  JobState.JOB_STATE_PENDING,
+  JobState.JOB_STATE_RUNNING,
+  JobState.JOB_STATE_RESTARTING,
+  JobState.JOB_STATE_WAITING_FOR_WORKERS,
+];
+
+// Columns added after the first schema; ALTER TABLE adds them to an older database.
+const ADDED_COLUMNS = [
+  'restarts INTEGER NOT NULL DEFAULT 0',
+  'committed_step INTEGER NOT NULL DEFAULT 0',
+  "committed_dir TEXT NOT NULL DEFAULT ''",
+  "status_message TEXT NOT NULL DEFAULT ''",
+];
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS jobs (
@@ -53,12 +79,17 @@ const SCHEMA = `
 /** Jobs and the ranks of running jobs in SQLite; survives a coordinator restart. Synchronous. */
 export class JobStore {
   private readonly db: Database.Database;
+  readonly ledger: SampleLedger;
 
   constructor(dbPath: string) {
     try {
       this.db = new Database(dbPath);
       this.db.pragma('journal_mode = WAL');
       this.db.exec(SCHEMA);
+      this.db.exec(LEDGER_SCHEMA);
+      const columns = new Set((this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
+      for (const column of ADDED_COLUMNS) if (!columns.has(column.split(' ')[0]!)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${column}`);
+      this.ledger = new SampleLedger(this.db);
     } catch (error) {
       throw new CoordinatorError('STORE_FAILED', `cannot open job database ${dbPath}: ${(error as Error).message}`);
     }
@@ -82,8 +113,19 @@ export class JobStore {
 
   updateJob(job: Job, ringGeneration: number): void {
     this.db
-      .prepare('UPDATE jobs SET state = ?, error_message = ?, updated_unix_ms = ?, progress_json = ?, ring_generation = ? WHERE job_id = ?')
-      .run(job.state, job.errorMessage, job.updatedUnixMs, progressJson(job), ringGeneration, job.jobId);
+      .prepare('UPDATE jobs SET state = ?, error_message = ?, updated_unix_ms = ?, progress_json = ?, ring_generation = ?, status_message = ? WHERE job_id = ?')
+      .run(job.state, job.errorMessage, job.updatedUnixMs, progressJson(job), ringGeneration, job.statusMessage ?? '', job.jobId);
+  }
+
+  updateMembership(jobId: string, membership: MembershipRow): void {
+    this.db
+      .prepare('UPDATE jobs SET restarts = ?, committed_step = ?, committed_dir = ? WHERE job_id = ?')
+      .run(membership.restarts, membership.committedStep, membership.committedDir, jobId);
+  }
+
+  membership(jobId: string): MembershipRow {
+    const row = this.db.prepare('SELECT restarts, committed_step, committed_dir FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined;
+    return { restarts: row?.restarts ?? 0, committedStep: row?.committed_step ?? 0, committedDir: row?.committed_dir ?? '' };
   }
 
   getJob(jobId: string): Job | undefined {
@@ -162,5 +204,6 @@ function toJob(row: JobRow): Job {
     createdUnixMs: row.created_unix_ms,
     updatedUnixMs: row.updated_unix_ms,
     progress: JobProgress.fromJSON(JSON.parse(row.progress_json)),
+    ...(row.status_message ? { statusMessage: row.status_message } : {}),
   };
 }

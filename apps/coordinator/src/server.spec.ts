@@ -59,7 +59,7 @@ describe('coordinator server', () => {
       report: (workerId: string, ringGeneration: number, progress: Partial<JobProgress>) =>
         new Promise<ReportProgressResponse>((resolve, reject) =>
           client.reportProgress(
-            { workerId, ringGeneration, progress: JobProgress.fromPartial(progress), errorCode: '', errorMessage: '', isErrorRetryable: false },
+            { workerId, ringGeneration, progress: JobProgress.fromPartial(progress), errorCode: '', errorMessage: '', isErrorRetryable: false, samples: [], suspectRanks: [] },
             md,
             settle(resolve, reject),
           ),
@@ -124,7 +124,7 @@ describe('coordinator server', () => {
     // A third of the default 60 s heartbeat timeout.
     expect((await worker.register('w0', 7000)).heartbeatIntervalMs).toBe(20_000);
     await worker.register('w0', 7000); // idempotent
-    const conflict = await worker.register('w0', 7001).catch((error: ServiceError) => error);
+    const conflict = await worker.register('w9', 7000).catch((error: ServiceError) => error);
     expect((conflict as ServiceError).code).toBe(status.ALREADY_EXISTS);
     await worker.register('w1', 7001);
     const { assignment } = await worker.heartbeat('w1');
@@ -154,13 +154,16 @@ describe('coordinator server', () => {
     expect((await rejection(userClient().getJob('missing'))).code).toBe('NOT_FOUND');
   });
 
-  it('fails a running job when a worker stops heartbeating, and WatchJob ends with the reason', async () => {
+  it('re-forms a ring whose only worker stops heartbeating, waits for min_workers, then fails with the reason', async () => {
     await start({ heartbeatTimeoutMs: 300 });
-    const job = await userClient().submitJob(parseJobSpecYaml(JOB_YAML.replace('world_size: 2', 'world_size: 1'), 'job.yaml'));
+    const yaml = JOB_YAML.replace('world_size: 2', 'world_size: 1\nmin_workers_timeout_ms: 600');
+    const job = await userClient().submitJob(parseJobSpecYaml(yaml, 'job.yaml'));
     await workerClient().register('w-xyz', 7002);
-    const final = await userClient().watchJob(job.jobId, () => {});
+    const states: JobState[] = [];
+    const final = await userClient().watchJob(job.jobId, (progress) => states.push(progress.state));
     expect(final.state).toBe(JobState.JOB_STATE_FAILED);
-    expect(final.errorMessage).toMatch(/^rank 0 \(worker w-xyz\) missed heartbeats for 300 ms/);
+    expect(states).toContain(JobState.JOB_STATE_WAITING_FOR_WORKERS);
+    expect(final.errorMessage).toMatch(/^rank 0 \(worker w-xyz at 127\.0\.0\.1:7002\) missed heartbeats for 300 ms; then only 0 of min_workers 1 workers were available for 600 ms/);
   });
 
   it('serves over TLS when given a certificate and key', async (context) => {

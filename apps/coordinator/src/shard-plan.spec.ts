@@ -25,7 +25,7 @@ describe('buildShardPlan (libs/data sharding rule)', () => {
   it('hands out the training arguments that parameterise the rule, one shard per rank', () => {
     const args = argsOf({ seed: 9, per_device_train_batch_size: 4, gradient_accumulation_steps: 2, dataloader_drop_last: true });
     expect(buildShardPlan(args, 1, 3)).toEqual({
-      seed: 9, numShards: 3, shardIndex: 1, numExamples: 0, startEpoch: 0, startCursor: 0, perDeviceTrainBatchSize: 4, gradientAccumulationSteps: 2, dropLast: true,
+      seed: 9, numShards: 3, shardIndex: 1, numExamples: 0, startEpoch: 0, startCursor: 0, perDeviceTrainBatchSize: 4, gradientAccumulationSteps: 2, dropLast: true, globalMicroBatchSize: 12,
     });
   });
 

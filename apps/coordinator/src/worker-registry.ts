@@ -3,13 +3,16 @@ import { CoordinatorError } from './coordinator-error.ts';
 
 export interface WorkerRecord {
   readonly workerId: string;
-  readonly collectiveAddress: string;
+  /** Changes when a worker re-listens to join a re-formed ring (a ring's endpoint is used once). */
+  collectiveAddress: string;
   readonly cpuCount: number;
   readonly memoryBytes: number;
   readonly backend: string;
   lastSeenMs: number;
-  /** The job this worker is a rank of; undefined while idle. */
+  /** The job this worker is a rank of, or is held for while that job's ring re-forms; undefined while idle. */
   jobId?: string;
+  /** The job this worker last took part in (its heartbeat replies carry that job's state). */
+  lastJobId?: string;
 }
 
 /**
@@ -20,7 +23,11 @@ export interface WorkerRecord {
 export class WorkerRegistry {
   private readonly workers = new Map<string, WorkerRecord>();
 
-  register(request: RegisterRequest, nowMs: number): WorkerRecord {
+  /**
+   * `canMove`: whether this worker may change its collective address (it is in no running ring);
+   * a worker that left a ring to join its re-formation listens on a new port.
+   */
+  register(request: RegisterRequest, nowMs: number, canMove: (workerId: string) => boolean = () => false): WorkerRecord {
     const workerId = request.workerId.trim();
     const address = request.collectiveAddress.trim();
     const bad: string[] = [];
@@ -31,6 +38,9 @@ export class WorkerRegistry {
     if (bad.length > 0) throw new CoordinatorError('REQUEST_INVALID', `Register: ${bad.join('; ')}.`);
     const existing = this.workers.get(workerId);
     if (existing !== undefined) {
+      if (existing.collectiveAddress !== address && canMove(workerId) && this.ownerOf(address, workerId) === undefined) {
+        existing.collectiveAddress = address;
+      }
       if (existing.collectiveAddress !== address) {
         throw new CoordinatorError(
           'WORKER_CONFLICT',
@@ -41,15 +51,16 @@ export class WorkerRegistry {
       existing.lastSeenMs = nowMs;
       return existing;
     }
-    for (const other of this.workers.values()) {
-      if (other.collectiveAddress === address) {
-        throw new CoordinatorError(
-          'WORKER_CONFLICT',
-          `collective address ${address} is already registered by worker ${other.workerId}; each worker needs its own port.`,
-        );
-      }
+    const other = this.ownerOf(address, workerId);
+    if (other !== undefined) {
+      throw new CoordinatorError('WORKER_CONFLICT', `collective address ${address} is already registered by worker ${other.workerId}; each worker needs its own port.`);
     }
     return this.add({ workerId, collectiveAddress: address, cpuCount: request.cpuCount, memoryBytes: request.memoryBytes, backend: request.backend, lastSeenMs: nowMs });
+  }
+
+  private ownerOf(address: string, exceptId: string): WorkerRecord | undefined {
+    for (const other of this.workers.values()) if (other.collectiveAddress === address && other.workerId !== exceptId) return other;
+    return undefined;
   }
 
   add(record: WorkerRecord): WorkerRecord {
@@ -77,8 +88,12 @@ export class WorkerRegistry {
     this.workers.delete(workerId);
   }
 
-  idle(): WorkerRecord[] {
-    return [...this.workers.values()].filter((worker) => worker.jobId === undefined);
+  /**
+   * Idle workers heard from within `freshMs` (an idle worker polls every 250 ms), in registration
+   * order: one that went quiet may have exited, and a gang formed on it would fail.
+   */
+  idle(nowMs: number, freshMs: number): WorkerRecord[] {
+    return [...this.workers.values()].filter((worker) => worker.jobId === undefined && nowMs - worker.lastSeenMs <= freshMs);
   }
 
   all(): WorkerRecord[] {

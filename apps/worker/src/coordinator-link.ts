@@ -2,6 +2,8 @@ import { credentials, Metadata, status, type ChannelCredentials, type ServiceErr
 import { readTlsPems, tlsChannelCredentials, type TlsPems } from '@tunefleet/comm';
 import {
   CoordinatorClient,
+  type DeregisterRequest,
+  type DeregisterResponse,
   type HeartbeatRequest,
   type HeartbeatResponse,
   type RegisterRequest,
@@ -28,6 +30,7 @@ export interface CoordinatorLink {
   register(request: RegisterRequest): Promise<RegisterResponse>;
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
   reportProgress(request: ReportProgressRequest): Promise<ReportProgressResponse>;
+  deregister(request: DeregisterRequest): Promise<DeregisterResponse>;
   close(): void;
 }
 
@@ -53,6 +56,7 @@ export function connectCoordinator(address: string, token: string, tls?: WorkerT
     register: (request) => call('Register', (md, o, cb) => client.register(request, md, o, cb)),
     heartbeat: (request) => call('Heartbeat', (md, o, cb) => client.heartbeat(request, md, o, cb)),
     reportProgress: (request) => call('ReportProgress', (md, o, cb) => client.reportProgress(request, md, o, cb)),
+    deregister: (request) => call('Deregister', (md, o, cb) => client.deregister(request, md, o, cb)),
     close: () => client.close(),
   };
 }

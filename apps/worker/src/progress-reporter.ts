@@ -13,12 +13,14 @@ const STEP_REPORT_INTERVAL_MS = 1_000;
 
 /**
  * Trainer callbacks that turn the run into JobProgress reports (step, loss, lr, grad norm,
- * samples/s, eval metrics, percent done, ETA, all-reduce time and bytes, checkpoint save time) at
+ * samples/s, eval metrics, percent done, ETA, step time, all-reduce time and bytes, checkpoint save time) at
  * every log entry and evaluation (carrying the entry as `log_entry_json`), and at most once a second
  * in between. `onStopRequested` fires when the coordinator answers should_stop.
  */
 export class ProgressReporter implements TrainerCallbacks {
   private startedAtMs = Date.now();
+  /** global_step at train begin: a resumed run's step time counts only the steps it ran. */
+  private startStep = 0;
   private lastStepUnixMs = 0;
   private lastCallbackMs = 0;
   private lastReportMs = 0;
@@ -39,6 +41,7 @@ export class ProgressReporter implements TrainerCallbacks {
 
   onTrainBegin(state: TrainerProgress): void {
     this.startedAtMs = Date.now();
+    this.startStep = state.globalStep;
     this.latest = state;
   }
 
@@ -94,6 +97,7 @@ export class ProgressReporter implements TrainerCallbacks {
       allreduceMs: stats?.milliseconds ?? 0,
       allreduceBytes: stats?.bytes ?? 0,
       checkpointSaveMs: this.checkpointSaveMs,
+      stepSeconds: step > this.startStep ? elapsedSeconds / (step - this.startStep) : 0,
       logEntryJson: logEntry === undefined ? '' : JSON.stringify(logEntry),
     });
   }

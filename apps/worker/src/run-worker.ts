@@ -1,11 +1,13 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { status } from '@grpc/grpc-js';
-import { collectiveTlsPems, GrpcCollectiveEndpoint, readTlsPems, type NonzeroBlockScan, type SharedMemory } from '@tunefleet/comm';
+import { CollectiveTimeoutError, collectiveTlsPems, GrpcCollectiveEndpoint, PeerUnavailableError, readTlsPems, type NonzeroBlockScan, type SharedMemory } from '@tunefleet/comm';
 import { initBackend, type BackendChoice } from '@tunefleet/compute';
+import { startMetricsServer, TunefleetMetrics, type RunningMetricsServer } from '@tunefleet/metrics';
 import { adamwUpdate, nativeAddInto, nativeNonzeroBlocks, nativeSharedMemory } from '@tunefleet/native-kernels';
-import type { Assignment, JobProgress } from '@tunefleet/proto';
+import { JobState, type Assignment, type JobProgress } from '@tunefleet/proto';
 import { connectCoordinator, type CoordinatorLink, type WorkerTlsFiles } from './coordinator-link.ts';
 import { runJob } from './run-job.ts';
+import { StepLedger } from './step-ledger.ts';
 import { describeFailure, WorkerError } from './worker-error.ts';
 
 export interface RunWorkerOptions {
@@ -17,6 +19,11 @@ export interface RunWorkerOptions {
   readonly workerId?: string;
   /** Interface the Collective server binds; default 127.0.0.1 (listening wider is a deliberate choice). */
   readonly host?: string;
+  /**
+   * Port of the Collective server; default 0 (any free port). A fixed one (Kubernetes: 50052, which
+   * the probes, the headless Service and the NetworkPolicies name) is listened on again for every ring.
+   */
+  readonly port?: number;
   /** Host peers dial to reach this worker; default `host`, or the hostname when `host` is a wildcard. */
   readonly advertiseHost?: string;
   /** Mutual TLS to the coordinator and between ranks; plaintext when absent. */
@@ -33,6 +40,8 @@ export interface RunWorkerOptions {
    * elsewhere refuse it and get bytes). Default true; a no-op without the native addon.
    */
   readonly sharedMemory?: boolean;
+  /** Serve this rank's Prometheus metrics at /metrics (host default 127.0.0.1) for the process's life. */
+  readonly metrics?: { readonly host?: string; readonly port: number; readonly name?: string };
   /** Ends the run (e.g. on SIGINT): the job is left and the result is exit code 130. */
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
@@ -47,6 +56,8 @@ export interface WorkerResult {
 export const WORKER_EXIT_CODES = { succeeded: 0, failed: 1, stopped: 3, aborted: 130 } as const;
 
 const RETRY_DELAY_MS = 500;
+/** Job states in which a stopped or failed rank waits for its place in the re-formed ring. */
+const CONTINUING = new Set([JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_RESTARTING, JobState.JOB_STATE_WAITING_FOR_WORKERS]);
 /**
  * How often a worker with no assignment yet asks for one. The heartbeat interval (a third of the
  * coordinator's timeout, 20 s by default) is too slow for that: a worker that registered just
@@ -67,52 +78,134 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
   let link: CoordinatorLink | undefined;
   let heartbeat: Heartbeat | undefined;
   let assignment: Assignment | undefined;
+  let metricsServer: RunningMetricsServer | undefined;
+  const metrics = options.metrics === undefined ? undefined : new TunefleetMetrics();
   try {
     if (options.token.length < 16) throw new WorkerError('WORKER_OPTIONS_INVALID', `the cluster token is ${options.token.length} characters; it must be at least 16.`);
     // Read once, for both the collective and the coordinator link; a bad file fails here as TLS_INVALID.
     const tls = options.tls === undefined ? undefined : readTlsPems(options.tls);
+    if (metrics !== undefined) metricsServer = await startMetricsServer({ ...options.metrics!, name: options.metrics!.name ?? 'metrics', metrics, log });
     const backend = await initBackend({ backend: options.backend ?? 'auto', threads: options.threads, poolMb: options.poolMb, log });
-    endpoint = await GrpcCollectiveEndpoint.listen({
-      token: options.token,
-      host: options.host ?? '127.0.0.1',
-      port: 0,
-      ...(tls ? { tls: collectiveTlsPems(tls) } : {}),
-      logger: { warn: (message) => log(`collective: ${message}`) },
-      ...withNativeScan(),
-      ...withSharedMemory(options.sharedMemory ?? true),
-    });
-    const collectiveAddress = advertisedAddress(endpoint.address, options);
+    const listen = () =>
+      GrpcCollectiveEndpoint.listen({
+        token: options.token,
+        host: options.host ?? '127.0.0.1',
+        port: options.port ?? 0,
+        ...(tls ? { tls: collectiveTlsPems(tls) } : {}),
+        // The fields (peer address, reason) are what makes a refusal actionable: print them.
+        logger: { warn: (message, fields) => log(`collective: ${message}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`) },
+        ...withNativeScan(),
+        ...withSharedMemory(options.sharedMemory ?? true),
+      });
+    endpoint = await listen();
+    let collectiveAddress = advertisedAddress(endpoint.address, options);
     link = connectCoordinator(options.coordinator, options.token, tls);
     const register = () =>
       link!.register({ workerId, collectiveAddress, cpuCount: availableParallelism(), memoryBytes: totalmem(), backend: backend.name });
     const { heartbeatIntervalMs } = await retryWhileUnreachable(register, options.connectTimeoutMs ?? 60_000, options.signal);
     log(`registered as ${workerId} with ${options.coordinator} (collective ${collectiveAddress}, ${backend.name} backend)`);
     heartbeat = new Heartbeat(link, workerId, heartbeatIntervalMs, register, log);
-    assignment = await heartbeat.nextAssignment(options.signal);
-    log(`job ${assignment.jobId}: rank ${assignment.rank} of ${assignment.worldSize}, sending to ${assignment.rightAddress} (ring ${assignment.ringGeneration})`);
-    const transport = endpoint.join({ jobId: assignment.jobId, rank: assignment.rank, worldSize: assignment.worldSize, rightAddress: assignment.rightAddress });
-    heartbeat.ringGeneration = assignment.ringGeneration;
-    const current = assignment;
-    const report = async (progress: JobProgress): Promise<boolean> => {
-      try {
-        const response = await link!.reportProgress({ workerId, ringGeneration: current.ringGeneration, progress, errorCode: '', errorMessage: '', isErrorRetryable: false });
-        return response.shouldStop;
-      } catch (error) {
-        log(`ReportProgress failed (training goes on): ${(error as Error).message}`);
-        return false;
-      }
-    };
+    const ledger = new StepLedger();
     const onAbort = (): void => heartbeat?.stop();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // One native call per optimizer step instead of ~10 tensor ops per parameter (as `tunefleet train`).
-      const fusedAdamWKernel = backend.name === 'native' ? adamwUpdate : undefined;
-      const addInto = nativeAddInto(); // whatever the backend: the reduction works on plain arrays
-      const outcome = await runJob({ assignment, transport, report, onStop: (stop) => heartbeat!.onStop(stop), log, fusedAdamWKernel, ...(addInto ? { addInto } : {}) });
-      log(`collective: ${describeFrames(transport.framesSent)}`);
-      if (options.signal?.aborted) return { exitCode: WORKER_EXIT_CODES.aborted, reason: 'aborted' };
-      if (outcome === 'stopped') return { exitCode: WORKER_EXIT_CODES.stopped, reason: `job ${assignment.jobId} was stopped by the coordinator` };
-      return { exitCode: WORKER_EXIT_CODES.succeeded };
+      // One job, through every re-formation of its ring: a rank that was stopped (or failed with a
+      // retryable fault) while its job re-forms listens again and waits for its next assignment.
+      for (;;) {
+        const next = await heartbeat.nextAssignment(options.signal);
+        if (next === undefined) {
+          // Held as a spare while the job re-formed without this worker, and the job ended.
+          const state = heartbeat.jobState;
+          if (state === JobState.JOB_STATE_SUCCEEDED) return { exitCode: WORKER_EXIT_CODES.succeeded };
+          return { exitCode: WORKER_EXIT_CODES.stopped, reason: `job ${assignment?.jobId ?? ''} ended (${JobState[state]}) while this worker waited to rejoin it` };
+        }
+        assignment = next;
+        log(`job ${assignment.jobId}: rank ${assignment.rank} of ${assignment.worldSize}, sending to ${assignment.rightAddress} (ring ${assignment.ringGeneration})`);
+        const transport = endpoint.join({
+          jobId: assignment.jobId,
+          rank: assignment.rank,
+          worldSize: assignment.worldSize,
+          rightAddress: assignment.rightAddress,
+          // The job's pair keys; an assignment without them (keys derived from the token) proves only the token.
+          ...(assignment.sendKey.length > 0 ? { sendKey: assignment.sendKey } : {}),
+          ...(assignment.receiveKey.length > 0 ? { receiveKey: assignment.receiveKey } : {}),
+        });
+        heartbeat.ringGeneration = assignment.ringGeneration;
+        const current = assignment;
+        const report = async (progress: JobProgress): Promise<boolean> => {
+          const taken = ledger.take();
+          try {
+            const response = await link!.reportProgress({
+              workerId,
+              ringGeneration: current.ringGeneration,
+              progress,
+              errorCode: '',
+              errorMessage: '',
+              isErrorRetryable: false,
+              suspectRanks: [],
+              ...taken,
+            });
+            return response.shouldStop;
+          } catch (error) {
+            ledger.putBack(taken);
+            log(`ReportProgress failed (training goes on): ${(error as Error).message}`);
+            return false;
+          }
+        };
+        // One native call per optimizer step instead of ~10 tensor ops per parameter (as `tunefleet train`).
+        const fusedAdamWKernel = backend.name === 'native' ? adamwUpdate : undefined;
+        const addInto = nativeAddInto(); // whatever the backend: the reduction works on plain arrays
+        let failure: ReturnType<typeof describeFailure> | undefined;
+        let outcome: 'succeeded' | 'stopped' = 'stopped';
+        try {
+          outcome = await runJob({
+            assignment,
+            transport,
+            report,
+            ledger,
+            onStop: (stop) => heartbeat!.onStop(stop),
+            log,
+            fusedAdamWKernel,
+            ...(addInto ? { addInto } : {}),
+            ...(metrics ? { metrics } : {}),
+          });
+        } catch (error) {
+          if (options.signal?.aborted) throw error;
+          failure = describeFailure(error);
+          log(`failed: ${failure.code}: ${failure.message}`);
+          await link
+            .reportProgress({
+              workerId,
+              ringGeneration: assignment.ringGeneration,
+              errorCode: failure.code,
+              errorMessage: failure.message,
+              isErrorRetryable: failure.isRetryable,
+              suspectRanks: suspectRanksOf(error),
+              samples: [],
+            })
+            .catch((reportError: unknown) => log(`could not report the failure to the coordinator: ${(reportError as Error).message}`));
+        }
+        log(`collective: ${describeFrames(transport.framesSent)}`);
+        if (options.signal?.aborted) return { exitCode: WORKER_EXIT_CODES.aborted, reason: 'aborted' };
+        if (outcome === 'succeeded') return { exitCode: WORKER_EXIT_CODES.succeeded };
+        heartbeat.leaveRing();
+        // A ring's endpoint serves one ring: listen again (a new port) and tell the coordinator
+        // first (that checks this worker in for the re-formed ring), then close the old one.
+        // A fixed port is free only once the old endpoint closed.
+        const old = endpoint;
+        if (options.port) await old.close();
+        endpoint = await listen();
+        collectiveAddress = advertisedAddress(endpoint.address, options);
+        await retryWhileUnreachable(register, options.connectTimeoutMs ?? 60_000, options.signal);
+        if (!options.port) await old.close();
+        const jobState = await heartbeat.jobStateNow();
+        if (failure !== undefined && !failure.isRetryable) return { exitCode: WORKER_EXIT_CODES.failed, reason: `${failure.code}: ${failure.message}` };
+        if (!CONTINUING.has(jobState)) {
+          if (failure !== undefined) return { exitCode: WORKER_EXIT_CODES.failed, reason: `${failure.code}: ${failure.message}` };
+          return { exitCode: WORKER_EXIT_CODES.stopped, reason: `job ${assignment.jobId} was stopped by the coordinator` };
+        }
+        log(`job ${assignment.jobId} goes on (${JobState[jobState]}); waiting for this worker's place in the re-formed ring (collective ${collectiveAddress})`);
+      }
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
@@ -120,16 +213,14 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
     if (options.signal?.aborted) return { exitCode: WORKER_EXIT_CODES.aborted, reason: 'aborted' };
     const failure = describeFailure(error);
     log(`failed: ${failure.code}: ${failure.message}`);
-    if (link !== undefined && assignment !== undefined) {
-      await link
-        .reportProgress({ workerId, ringGeneration: assignment.ringGeneration, errorCode: failure.code, errorMessage: failure.message, isErrorRetryable: failure.isRetryable })
-        .catch((reportError: unknown) => log(`could not report the failure to the coordinator: ${(reportError as Error).message}`));
-    }
     return { exitCode: WORKER_EXIT_CODES.failed, reason: `${failure.code}: ${failure.message}` };
   } finally {
     heartbeat?.close();
     await endpoint?.close();
+    // An exiting worker is never scheduled again, and a ring it was in re-forms now, not at the heartbeat deadline.
+    await link?.deregister({ workerId, reason: 'the worker process exits' }).catch(() => undefined);
     link?.close();
+    await metricsServer?.stop();
   }
 }
 
@@ -143,9 +234,14 @@ class Heartbeat {
   ringGeneration = 0;
   private timer: NodeJS.Timeout | undefined;
   private isClosed = false;
-  private stopHandler: (() => void) | undefined;
+  private stopHandler: ((isReforming: boolean) => void) | undefined;
   private isStopRequested = false;
-  private waiter: { resolve: (a: Assignment) => void; reject: (e: Error) => void } | undefined;
+  private isReforming = false;
+  /** State of the job this worker is held for or last ran, from the latest reply. */
+  jobState: JobState = JobState.JOB_STATE_UNSPECIFIED;
+  private waiter: { resolve: (a: Assignment | undefined) => void; reject: (e: Error) => void } | undefined;
+  /** Set once this worker ran a job: it now waits only to rejoin that job. */
+  private hasRun = false;
 
   constructor(
     private readonly link: CoordinatorLink,
@@ -157,8 +253,17 @@ class Heartbeat {
     void this.beat();
   }
 
-  nextAssignment(signal?: AbortSignal): Promise<Assignment> {
+  /** An assignment that arrived while no one waited (jobStateNow). */
+  private early: Assignment | undefined;
+
+  /** Resolves undefined when this worker already ran a job (it waits to rejoin it) and that job ended. */
+  nextAssignment(signal?: AbortSignal): Promise<Assignment | undefined> {
     return new Promise((resolve, reject) => {
+      if (this.early !== undefined) {
+        resolve(this.early);
+        this.early = undefined;
+        return;
+      }
       if (signal?.aborted) return reject(new WorkerError('STOPPED_BY_COORDINATOR', 'aborted before an assignment arrived'));
       signal?.addEventListener('abort', () => reject(new WorkerError('STOPPED_BY_COORDINATOR', 'aborted before an assignment arrived')), { once: true });
       this.waiter = { resolve, reject };
@@ -166,14 +271,36 @@ class Heartbeat {
   }
 
   /** What to run when the coordinator says stop; runs at once if it already did. */
-  onStop(handler: () => void): void {
+  onStop(handler: (isReforming: boolean) => void): void {
     this.stopHandler = handler;
-    if (this.isStopRequested) handler();
+    if (this.isStopRequested) handler(this.isReforming);
   }
 
-  stop(): void {
+  stop(isReforming = false): void {
     this.isStopRequested = true;
-    this.stopHandler?.();
+    this.isReforming = isReforming;
+    this.stopHandler?.(isReforming);
+  }
+
+  /** After a ring ends: idle heartbeats again, and the next job's stop starts unrequested. */
+  leaveRing(): void {
+    this.hasRun = true;
+    this.ringGeneration = 0;
+    this.stopHandler = undefined;
+    this.isStopRequested = false;
+    this.isReforming = false;
+  }
+
+  /** One heartbeat now; the state of this worker's job (whether it goes on without a new process). */
+  async jobStateNow(): Promise<JobState> {
+    try {
+      const response = await this.link.heartbeat({ workerId: this.workerId, ringGeneration: 0 });
+      this.jobState = response.jobState;
+      if (response.assignment !== undefined) this.early = response.assignment;
+    } catch (error) {
+      this.log(`Heartbeat failed: ${(error as Error).message}`);
+    }
+    return this.jobState;
   }
 
   close(): void {
@@ -185,9 +312,13 @@ class Heartbeat {
     if (this.isClosed) return;
     try {
       const response = await this.link.heartbeat({ workerId: this.workerId, ringGeneration: this.ringGeneration });
-      if (response.shouldStop && this.ringGeneration !== 0) this.stop();
+      this.jobState = response.jobState;
+      if (response.shouldStop && this.ringGeneration !== 0) this.stop(CONTINUING.has(response.jobState));
       if (response.assignment !== undefined && this.waiter !== undefined) {
         this.waiter.resolve(response.assignment);
+        this.waiter = undefined;
+      } else if (this.waiter !== undefined && this.hasRun && !CONTINUING.has(response.jobState)) {
+        this.waiter.resolve(undefined);
         this.waiter = undefined;
       }
     } catch (error) {
@@ -206,6 +337,13 @@ class Heartbeat {
     const delay = this.waiter !== undefined ? Math.min(this.intervalMs, ASSIGNMENT_POLL_MS) : this.intervalMs;
     if (!this.isClosed) this.timer = setTimeout(() => void this.beat(), delay);
   }
+}
+
+/** The ranks a collective failure blames (the stalled or unreachable peer), for the coordinator to name. */
+function suspectRanksOf(error: unknown): number[] {
+  if (error instanceof CollectiveTimeoutError) return [...error.silentRanks];
+  if (error instanceof PeerUnavailableError) return [error.peerRank];
+  return [];
 }
 
 /** The addon's zero-block scan for the data plane, when the addon is built. */

@@ -20,8 +20,8 @@ function isGate(text: string): boolean {
   }
 }
 
-/** The heads a fine-tuning run trains (masked-lm has no labels to fine-tune on). */
-export const RunTaskSchema = z.enum(['sequence-classification', 'token-classification']);
+/** The heads a run trains: masked-lm continues (or starts) pretraining on plain text, one text per line. */
+export const RunTaskSchema = z.enum(['sequence-classification', 'token-classification', 'masked-lm']);
 export type RunTask = z.infer<typeof RunTaskSchema>;
 
 /**
@@ -37,7 +37,7 @@ export const RunArgumentsSchema = z.strictObject({
       'pretrained model: a directory in Hugging Face layout (config.json, safetensors or pytorch_model.bin, sharded or not, tokenizer) or a hub repo id ORG/NAME, downloaded into the Hugging Face cache; YAML key model_name_or_path or model',
   }),
   task: RunTaskSchema.default('sequence-classification').describe('head to fine-tune (token-classification reads CoNLL files)'),
-  train_file: nonEmpty.describe('training data (.csv, .tsv, .jsonl; CoNLL for token-classification)'),
+  train_file: nonEmpty.describe('training data (.csv, .tsv, .jsonl; CoNLL for token-classification; plain text, one line each, for masked-lm)'),
   // Empty or unset: no evaluation data (a gRPC JobSpec sends "" for unset).
   validation_file: z.string().optional().describe('evaluation data, read with the same columns'),
   // Unset: the first of text, sentence, sentence1 that the file has (libs/data decides).
@@ -53,6 +53,23 @@ export const RunArgumentsSchema = z.strictObject({
     .describe('truncate to at most this many tokens (padding is per batch)'),
   // Stopping at the first bad file is the safe default: a silently shrunk dataset is a wrong result.
   skip_bad_rows: z.boolean().default(false).describe('skip and count bad rows instead of stopping'),
+  // Tasks (issue 13). Off by default: only a word's first sub-token is labelled (HF run_ner's default).
+  label_all_tokens: z
+    .boolean()
+    .default(false)
+    .describe("token-classification: label every sub-token of a word (its tag on the first, the I- form on the others), not only the first; evaluation still scores words"),
+  // head: what the tokenizer's truncation does, so a run that never sets it reads as before.
+  long_text_strategy: z
+    .enum(['head', 'tail', 'head-tail', 'sliding-window'])
+    .default('head')
+    .describe('sequence-classification, texts longer than max_seq_length: keep the head, the tail, a quarter head + three quarters tail, or every sliding window (logits averaged per text)'),
+  // Unset: a quarter of the window (max_seq_length - 2 tokens).
+  stride: z.number().int().min(0).optional().describe('sliding-window: tokens two consecutive windows share (default: a quarter of max_seq_length - 2)'),
+  // HF run_mlm's default: pack lines into blocks (line_by_line False).
+  line_by_line: z.boolean().default(false).describe('masked-lm: one example per line (truncated) instead of lines packed into blocks of max_seq_length'),
+  // HF DataCollatorForLanguageModeling's default and BERT's 15%.
+  mlm_probability: z.number().gt(0).lt(1).default(0.15).describe('masked-lm: share of tokens selected for prediction (80% become [MASK], 10% random, 10% unchanged)'),
+  whole_word_mask: z.boolean().default(false).describe('masked-lm: select whole words, every sub-token of a selected word predicted'),
   // Slice metrics, model card and regression gate (issue 17): unset means not computed / not gated.
   group_column: nonEmpty
     .optional()

@@ -1,7 +1,19 @@
-import { encodeExamples, encodeTaggedSentences, readConll, readExamples, type EncodedDataset, type LabelMap } from '@tunefleet/data';
+import {
+  averageWindowLogits,
+  encodeExamples,
+  encodeLongTexts,
+  encodeMaskedLmTexts,
+  encodeTaggedSentences,
+  readConll,
+  readExamples,
+  readTextLines,
+  type EncodedDataset,
+  type Example,
+  type LabelMap,
+} from '@tunefleet/data';
 import { loadPretrained, type PretrainedModel } from '@tunefleet/model';
 import { loadTokenizer, type PretrainedTokenizer } from '@tunefleet/tokenizer';
-import { classificationComputeMetrics, type ComputeMetrics } from '@tunefleet/trainer';
+import { classificationComputeMetrics, entityComputeMetrics, maskedLmComputeMetrics, type ComputeMetrics } from '@tunefleet/trainer';
 import type { RunArguments } from './run-arguments.ts';
 import { runArgumentsFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
 import { checkLabelKinds, checkSequenceLength } from './preflight.ts';
@@ -39,10 +51,29 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
   const reportSkipped = (set: { file: string; badRows: readonly unknown[] }): void => {
     if (set.badRows.length > 0) log(`${set.file}: skipped ${set.badRows.length} bad rows`);
   };
+  if (task === 'masked-lm') return loadMaskedLmInputs(run, tokenizer, seed, log);
   let labelMap: LabelMap;
   let trainSet: EncodedDataset;
   let evalSet: EncodedDataset | undefined;
-  if (task === 'sequence-classification') {
+  let windowedMetrics: ((numLabels: number) => ComputeMetrics) | undefined;
+  if (task === 'sequence-classification' && run.long_text_strategy !== 'head') {
+    const columns = { textColumn: run.text_column, textPairColumn: run.text_pair_column, labelColumn: run.label_column, skipBadRows };
+    const train = await readExamples(run.train_file, columns);
+    checkLabelKinds(run.train_file, run.label_column, train.examples);
+    reportSkipped(train);
+    labelMap = train.labelMap!;
+    const longText = longTextOptions(run, tokenizer.padTokenId);
+    trainSet = encodeLongTexts(train.examples, tokenizer, longText).dataset;
+    if (run.validation_file) {
+      const validation = await readExamples(run.validation_file, { ...columns, labelMap });
+      reportSkipped(validation);
+      const windows = encodeLongTexts(validation.examples, tokenizer, longText);
+      evalSet = windows.dataset;
+      log(`${run.validation_file}: ${windows.documents} texts in ${windows.dataset.size} rows (${run.long_text_strategy})`);
+      windowedMetrics = (numLabels) => documentMetrics(windows, numLabels);
+    }
+    log(`${run.train_file}: ${train.examples.length} texts in ${trainSet.size} rows (${run.long_text_strategy})`);
+  } else if (task === 'sequence-classification') {
     const columns = { textColumn: run.text_column, textPairColumn: run.text_pair_column, labelColumn: run.label_column, skipBadRows };
     const train = await readExamples(run.train_file, columns);
     checkLabelKinds(run.train_file, run.label_column, train.examples); // pre-flight: `0, 1, neg` is not three classes
@@ -58,7 +89,7 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
     const train = await readConll(run.train_file, { skipBadRows });
     reportSkipped(train);
     labelMap = train.labelMap;
-    trainSet = encodeTaggedSentences(train.sentences, tokenizer, encodeOptions);
+    trainSet = encodeTaggedSentences(train.sentences, tokenizer, { ...encodeOptions, labelAllTokens: run.label_all_tokens, labelMap });
     if (run.validation_file) {
       const validation = await readConll(run.validation_file, { labelMap, skipBadRows });
       reportSkipped(validation);
@@ -74,7 +105,55 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
     seed,
     log,
   });
-  // Accuracy/F1 over classes; token classification's -100 positions are skipped by the metric.
-  const computeMetrics = classificationComputeMetrics(numLabels);
+  // Accuracy/F1 over classes (per text with sliding windows); entity-level seqeval F1 for token classification.
+  const computeMetrics =
+    task === 'token-classification' ? entityComputeMetrics(labelMap.id2label) : (windowedMetrics?.(numLabels) ?? classificationComputeMetrics(numLabels));
   return { model, tokenizer, trainSet, computeMetrics, ...(evalSet ? { evalSet } : {}) };
+}
+
+/** long_text_strategy and stride as libs/data takes them; an unset stride is a quarter of the window. */
+export function longTextOptions(run: RunArguments, padId: number) {
+  const budget = run.max_seq_length - 2;
+  return { maxLength: run.max_seq_length, padId, strategy: run.long_text_strategy, stride: run.stride ?? Math.floor(budget / 4) };
+}
+
+/** Classification metrics per text: each text's logits are the mean of its windows' (sliding-window). */
+export function documentMetrics(windows: ReturnType<typeof encodeLongTexts>, numLabels: number): ComputeMetrics {
+  const perText = classificationComputeMetrics(numLabels);
+  return (prediction) =>
+    perText({
+      logits: averageWindowLogits(prediction.logits, numLabels, windows.documentOf, windows.documents),
+      shape: [windows.documents, numLabels],
+      ...(windows.documentLabels ? { labelIds: windows.documentLabels } : {}),
+    });
+}
+
+/**
+ * Masked LM: plain-text lines (blank lines skipped), packed into blocks of max_seq_length or one
+ * per line (line_by_line), masked per (seed, epoch, example); the evaluation file's masks are those
+ * of epoch 0, the same at every evaluation. The model is the checkpoint's encoder with its MLM
+ * head (a new one when the checkpoint has none).
+ */
+async function loadMaskedLmInputs(run: RunArguments, tokenizer: PretrainedTokenizer, seed: number, log: (line: string) => void): Promise<RunInputs> {
+  const options = {
+    maxLength: run.max_seq_length,
+    padId: tokenizer.padTokenId,
+    lineByLine: run.line_by_line,
+    mlmProbability: run.mlm_probability,
+    wholeWordMask: run.whole_word_mask,
+    maskTokenId: tokenizer.maskTokenId,
+    vocabSize: tokenizer.vocabSize,
+    seed,
+  };
+  const read = async (file: string) => {
+    const set = await readTextLines(file, { skipBadRows: run.skip_bad_rows });
+    if (set.badRows.length > 0) log(`${file}: skipped ${set.badRows.length} bad rows`);
+    const dataset = encodeMaskedLmTexts(set.examples.map((example: Example) => example.text), tokenizer, options);
+    log(`${file}: ${set.examples.length} lines in ${dataset.size} ${run.line_by_line ? 'lines' : `blocks of up to ${run.max_seq_length} tokens`}`);
+    return dataset;
+  };
+  const trainSet = await read(run.train_file);
+  const evalSet = run.validation_file ? await read(run.validation_file) : undefined;
+  const { model } = await loadPretrained(run.model_name_or_path, { task: 'masked-lm', seed, log });
+  return { model, tokenizer, trainSet, computeMetrics: maskedLmComputeMetrics(), ...(evalSet ? { evalSet } : {}) };
 }

@@ -18,6 +18,11 @@ export function localJobSpec(run: RunSpec, parallel: ParallelArguments, workers:
     // f32 (default): gradients averaged exactly, as the single-process run computes them.
     gradient_dtype: parallel.gradient_dtype,
     collective_timeout_ms: parallel.collective_timeout_ms,
+    // Elastic membership: a lost worker process re-forms the ring with the others.
+    min_workers: parallel.min_workers,
+    ...(parallel.max_workers === undefined ? {} : { max_workers: parallel.max_workers }),
+    min_workers_timeout_ms: parallel.min_workers_timeout_ms,
+    max_restarts: parallel.max_restarts,
     training_arguments: trainingArgumentsToJSON(args),
   };
   return validateJobSpecInput(input, source).spec;

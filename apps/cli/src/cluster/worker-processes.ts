@@ -28,6 +28,8 @@ export interface LocalWorkerOptions {
   readonly threads?: number;
   /** CPU cores per worker (`bindCores`): worker i runs under `taskset -c cores[i]`. */
   readonly cores?: readonly (readonly number[])[];
+  /** Worker i serves /metrics on `basePort + 1 + i` (the coordinator has basePort); 0: any free port. */
+  readonly metrics?: { readonly host: string; readonly basePort: number };
   readonly cwd: string;
   readonly onLine: (index: number, line: string) => void;
 }
@@ -65,6 +67,25 @@ export class LocalWorkers {
     return this.workers.map((worker) => worker.child.pid);
   }
 
+  /**
+   * Resolves with the last worker's exit once every worker has exited with a failure (a lost worker
+   * is the job's business: its ring re-forms without it); `onFailure` hears each failed exit.
+   */
+  allGone(onFailure: (exit: WorkerExit) => void): Promise<WorkerExit> {
+    let isAnyFailed = false;
+    for (const worker of this.workers) {
+      void worker.exited.then((exit) => {
+        if (exit.code === 0) return;
+        isAnyFailed = true;
+        onFailure(exit);
+      });
+    }
+    // Only when every worker failed is the job surely stuck; a worker that exited 0 saw the job end, which the watch reports.
+    return Promise.all(this.workers.map((worker) => worker.exited)).then((exits) =>
+      isAnyFailed && exits.every((exit) => exit.code !== 0) ? exits[exits.length - 1]! : new Promise<WorkerExit>(() => {}),
+    );
+  }
+
   /** Resolves with the first worker to exit with a failure (non-zero code or a signal); never resolves otherwise. */
   firstFailure(): Promise<WorkerExit> {
     return new Promise((resolve) => {
@@ -94,6 +115,7 @@ export class LocalWorkers {
 function startWorker(index: number, options: LocalWorkerOptions, taskset: string | undefined): Worker {
   const args = [BIN, 'worker', '--coordinator', options.coordinator, '--worker-id', `local-${index}`, '--backend', options.backend, '--stop-on-stdin-end'];
   if (options.threads !== undefined) args.push('--threads', String(options.threads));
+  if (options.metrics !== undefined) args.push('--metrics-port', String(workerMetricsPort(options.metrics.basePort, index)), '--metrics-host', options.metrics.host);
   const cores = options.cores?.[index];
   // taskset sets the affinity and execs node, so the pid (and the signals sent to it) stay the worker's.
   // On a single core V8's GC helper threads could only time-slice the worker's own core: GC runs on
@@ -144,6 +166,11 @@ function startWorker(index: number, options: LocalWorkerOptions, taskset: string
     }),
   };
   return worker;
+}
+
+/** `train --workers N --metrics-port P`: worker `index` serves on P + 1 + index; P = 0 leaves every port free. */
+export function workerMetricsPort(basePort: number, index: number): number {
+  return basePort === 0 ? 0 : basePort + 1 + index;
 }
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,11 +1,15 @@
-import { mkdir } from 'node:fs/promises';
-import { BERT_PRESETS, createModel, parseBertConfig, type ModelTask } from '@tunefleet/model';
-import { BertTokenizer } from '@tunefleet/tokenizer';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { BERT_PRESETS, createModel, familyPresetConfig, type ModelTask, type ModelType } from '@tunefleet/model';
+import { BertTokenizer, SubwordTokenizer, type PretrainedTokenizer } from '@tunefleet/tokenizer';
 import { startBackend } from '../backend.ts';
 import { CliConfigError } from '../cli-config-error.ts';
 
 export interface InitModelOptions {
   preset: keyof typeof BERT_PRESETS;
+  /** Model family (config.json's model_type); default bert. */
+  arch?: string;
   vocab: string;
   numLabels: number;
   task: string;
@@ -16,6 +20,9 @@ export interface InitModelOptions {
 }
 
 const TASKS: readonly ModelTask[] = ['sequence-classification', 'token-classification', 'masked-lm'];
+const ARCHS: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta'];
+/** The tokenizer model each family is built with: WordPiece for BERT and DistilBERT, tokenizer.json BPE / Unigram for RoBERTa / XLM-R. */
+const TOKENIZER_OF: Readonly<Record<ModelType, 'WordPiece' | 'BPE' | 'Unigram'>> = { bert: 'WordPiece', distilbert: 'WordPiece', roberta: 'BPE', 'xlm-roberta': 'Unigram' };
 
 /** `tunefleet init-model`: a randomly initialised checkpoint in Hugging Face layout. */
 export async function runInitModel(options: InitModelOptions): Promise<number> {
@@ -25,14 +32,20 @@ export async function runInitModel(options: InitModelOptions): Promise<number> {
   if (!Number.isInteger(options.numLabels) || options.numLabels < 1) {
     throw new CliConfigError(`--num-labels: expected a positive integer, got ${options.numLabels}`);
   }
+  const arch = (options.arch ?? 'bert') as ModelType;
+  if (!ARCHS.includes(arch)) throw new CliConfigError(`--arch: "${options.arch}" is not one of ${ARCHS.join(', ')}`);
   await startBackend({ backend: options.backend });
-  const tokenizer = await BertTokenizer.fromVocabFile(options.vocab, { doLowerCase: options.uncased });
+  const tokenizer = await readTokenizer(options, arch);
   const id2label = Object.fromEntries(Array.from({ length: options.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
   const label2id = Object.fromEntries(Object.entries(id2label).map(([id, label]) => [label, Number(id)]));
-  const config = parseBertConfig(
-    { ...BERT_PRESETS[options.preset], vocab_size: tokenizer.vocabSize, id2label, label2id },
-    `preset ${options.preset}`,
-  );
+  const config = familyPresetConfig(arch, options.preset, {
+    vocabSize: tokenizer.vocabSize,
+    padTokenId: tokenizer.padTokenId,
+    bosTokenId: tokenizer.clsTokenId,
+    eosTokenId: tokenizer.sepTokenId,
+    id2label,
+    label2id,
+  });
   const model = createModel(config, options.task as ModelTask, { seed: options.seed });
   try {
     await mkdir(options.output, { recursive: true });
@@ -41,8 +54,33 @@ export async function runInitModel(options: InitModelOptions): Promise<number> {
   } finally {
     model.dispose();
   }
-  process.stderr.write(
-    `wrote ${options.preset} BERT (${config.num_hidden_layers}x${config.hidden_size}, vocab ${config.vocab_size}) to ${options.output}\n`,
-  );
+  const [layers, hidden] = config.model_type === 'distilbert' ? [config.n_layers, config.dim] : [config.num_hidden_layers, config.hidden_size];
+  process.stderr.write(`wrote ${options.preset} ${arch} (${layers}x${hidden}, vocab ${config.vocab_size}) to ${options.output}\n`);
   return 0;
+}
+
+/**
+ * `--vocab`: a vocab.txt (WordPiece) or a tokenizer.json (its model type must be the family's:
+ * WordPiece for bert/distilbert, BPE for roberta, Unigram for xlm-roberta).
+ */
+async function readTokenizer(options: InitModelOptions, arch: ModelType): Promise<PretrainedTokenizer> {
+  const expected = TOKENIZER_OF[arch];
+  if (basename(options.vocab) !== 'tokenizer.json') {
+    if (expected !== 'WordPiece') {
+      throw new CliConfigError(`--vocab: --arch ${arch} needs a tokenizer.json with a ${expected} model, got ${options.vocab}`);
+    }
+    return BertTokenizer.fromVocabFile(options.vocab, { doLowerCase: options.uncased });
+  }
+  // Both tokenizer classes load from a directory: give them one that holds only this file.
+  const dir = await mkdtemp(join(tmpdir(), 'tunefleet-init-'));
+  try {
+    await copyFile(options.vocab, join(dir, 'tokenizer.json'));
+    const tokenizer = expected === 'WordPiece' ? await BertTokenizer.fromPretrained(dir) : await SubwordTokenizer.fromPretrained(dir);
+    if (tokenizer instanceof SubwordTokenizer && tokenizer.modelType !== expected) {
+      throw new CliConfigError(`--vocab: --arch ${arch} needs a ${expected} tokenizer.json, ${options.vocab} holds a ${tokenizer.modelType} model`);
+    }
+    return tokenizer;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

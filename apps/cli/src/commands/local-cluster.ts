@@ -3,13 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCoordinatorClient, startCoordinator, type CoordinatorClientApi, type RunningCoordinator } from '@tunefleet/coordinator';
-import { JobState, type Job } from '@tunefleet/proto';
+import { JobState, type Job, type JobProgress } from '@tunefleet/proto';
+import type { LogEntry } from '@tunefleet/report';
 import type { RunSpec } from '@tunefleet/run';
-import { createJobProgressView } from '../cluster/job-progress-view.ts';
+import { createJobProgressView, type JobProgressView } from '../cluster/job-progress-view.ts';
 import { localJobSpec } from '../cluster/local-job-spec.ts';
 import { allowedCores, bindCores, LocalWorkers, type WorkerExit } from '../cluster/worker-processes.ts';
 import type { TrainProcessOptions } from '../process-options.ts';
 import { createProgressReporter, type ProgressReporter } from '../progress.ts';
+import { writeRunReport } from '../ui/run-report.ts';
 
 export interface LocalClusterInput {
   readonly run: RunSpec;
@@ -56,6 +58,11 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
   let workers: LocalWorkers | undefined;
   let signalled: SignalName | undefined;
   let isSucceeded = false;
+  // What report.html is written from: the job, rank 0's log entries and every rank's latest figures.
+  let jobId: string | undefined;
+  let view: JobProgressView | undefined;
+  let lastProgress: JobProgress | undefined;
+  let failure = '';
   let onSignal: (signal: SignalName) => void = (signal) => (signalled = signal);
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   const killOnExit = (): void => workers?.killNow();
@@ -63,7 +70,17 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
   process.on('SIGTERM', handlers.SIGTERM);
   process.on('exit', killOnExit);
   try {
-    coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, dbPath: join(dir, 'jobs.db'), token, log: () => {} });
+    coordinator = await startCoordinator({
+      host: '127.0.0.1',
+      port: 0,
+      dbPath: join(dir, 'jobs.db'),
+      token,
+      ...(options.ui_port === undefined ? {} : { ui: { host: options.ui_host, port: options.ui_port } }),
+      ...(options.metrics_port === undefined ? {} : { metrics: { host: options.metrics_host, port: options.metrics_port } }),
+      log: () => {},
+    });
+    if (coordinator.metrics) progress.message(`coordinator: serving Prometheus metrics on http://${coordinator.metrics.address}/metrics`);
+    if (coordinator.ui) progress.message(`live page on ${coordinator.ui.url} (bound to ${options.ui_host}); open once: ${coordinator.ui.startUrl}`);
     workers = new LocalWorkers({
       count: input.workers,
       coordinator: coordinator.address,
@@ -71,6 +88,8 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
       backend: options.backend,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(cores !== undefined ? { cores } : {}),
+      // Worker k on --metrics-port + 1 + k (0: each on a free port, printed in its log line).
+      ...(options.metrics_port === undefined ? {} : { metrics: { host: options.metrics_host, basePort: options.metrics_port } }),
       cwd: process.cwd(),
       onLine: (index, line) => progress.message(`worker ${index}: ${line.replace(/^\[worker\] /, '')}`),
     });
@@ -92,20 +111,30 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
     submitted.catch(() => undefined); // still raced below; a late rejection after Ctrl-C is not a crash
     const job = await Promise.race([submitted, interrupted]);
     if ('kind' in job) return await interrupt(job.signal, progress, client, undefined);
-    const view = createJobProgressView(progress);
-    const watched = client.watchJob(job.jobId, (update) => view.onProgress(update)).then((final): Outcome => ({ kind: 'job', job: final }));
+    jobId = job.jobId;
+    const jobView = (view = createJobProgressView(progress));
+    const onUpdate = (update: JobProgress): void => {
+      lastProgress = update;
+      jobView.onProgress(update);
+    };
+    const watched = client.watchJob(job.jobId, onUpdate).then((final): Outcome => ({ kind: 'job', job: final }));
     watched.catch(() => undefined); // the stream breaks when the coordinator stops after Ctrl-C
-    const outcome = await Promise.race([watched, interrupted, workers.firstFailure().then((exit): Outcome => ({ kind: 'worker-exit', exit }))]);
+    const outcome = await Promise.race([watched, interrupted, workers.allGone((exit) => progress.message(describeLostWorker(exit))).then((exit): Outcome => ({ kind: 'worker-exit', exit }))]);
     if (outcome.kind === 'signal') return await interrupt(outcome.signal, progress, client, job.jobId);
     const final = outcome.kind === 'job' ? outcome.job : await afterWorkerExit(outcome.exit, watched, client, job.jobId);
     progress.stop();
-    if (final === undefined) return 1;
+    if (final?.progress !== undefined && final.progress.ranks.length > 0) lastProgress = final.progress;
+    if (final === undefined) {
+      failure = 'a worker process exited before the job finished (see its last output above)';
+      return 1;
+    }
     if (final.state !== JobState.JOB_STATE_SUCCEEDED) {
+      failure = `the job ${JobState[final.state]}: ${final.errorMessage || 'no reason given'}`;
       process.stderr.write(`tunefleet: the job ${JobState[final.state]}: ${final.errorMessage || 'no reason given'}\n`);
       return 1;
     }
     isSucceeded = true;
-    const trainEntry = [...view.logEntries].reverse().find((entry) => typeof entry['train_loss'] === 'number');
+    const trainEntry = [...jobView.logEntries].reverse().find((entry) => typeof entry['train_loss'] === 'number');
     const loss = trainEntry === undefined ? '' : `, train_loss ${(trainEntry['train_loss'] as number).toFixed(4)}`;
     const allReduceSeconds = (final.progress?.allreduceMs ?? 0) / 1000;
     const allReduceMb = (final.progress?.allreduceBytes ?? 0) / 1e6;
@@ -119,6 +148,22 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
     // Workers first (they stop heartbeating a coordinator that is about to go), then the coordinator.
     // After a success they finish by themselves; otherwise SIGTERM makes them leave the ring now.
     await workers?.stop(isSucceeded ? WORKER_FINISH_MS : 0, WORKER_TERM_GRACE_MS);
+    if (jobId !== undefined) {
+      // After the workers are gone: nothing else writes into the output directory any more.
+      const state = isSucceeded ? 'succeeded' : signalled !== undefined ? 'cancelled' : 'failed';
+      await writeRunReport(
+        {
+          outputDir: args.output_dir,
+          title: `${jobId} (${input.workers} workers)`,
+          state,
+          ...(failure === '' ? {} : { errorMessage: failure }),
+          configuration: { ...run, workers: input.workers, gradient_dtype: options.gradient_dtype, collective_timeout_ms: options.collective_timeout_ms },
+          seenLogHistory: (view?.logEntries ?? []) as readonly LogEntry[],
+          ranks: (lastProgress?.ranks ?? []).map((r) => ({ rank: r.rank, workerId: r.workerId, globalStep: r.globalStep, stepSeconds: r.stepSeconds, allreduceMs: r.allreduceMs })),
+        },
+        (line) => process.stderr.write(`${line}\n`),
+      );
+    }
     client?.close();
     await coordinator?.stop();
     process.off('SIGINT', handlers.SIGINT);
@@ -135,8 +180,14 @@ async function interrupt(signal: SignalName, progress: ProgressReporter, client:
   return SIGNAL_EXIT_CODES[signal];
 }
 
+/** A worker died mid-job: the coordinator re-forms the ring with the others (min_workers permitting). */
+function describeLostWorker(exit: WorkerExit): string {
+  const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  return `worker ${exit.index} (pid ${exit.pid}) ${how}; the job goes on with the other workers if it can`;
+}
+
 /**
- * A worker process died before the job ended. It reports its own failures first, so the job's FAILED
+ * Every worker process died before the job ended. It reports its own failures first, so the job's FAILED
  * (with the reason) is usually on its way; otherwise (a crash, a kill) the exit itself is the reason.
  */
 async function afterWorkerExit(exit: WorkerExit, watched: Promise<Outcome>, client: CoordinatorClientApi, jobId: string): Promise<Job | undefined> {

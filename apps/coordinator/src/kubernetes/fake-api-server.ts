@@ -3,6 +3,7 @@
 // arrived (verb, path with query, content type, parsed body) and answers from scripts the test sets
 // per route; watches are streams the test writes events to and can drop.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -67,20 +68,31 @@ export class FakeApiServer {
   readonly #routes = new Map<string, FakeAnswer[]>();
   readonly #openWatches = new Set<ServerResponse>();
 
-  private constructor(server: Server) {
+  readonly #scheme: 'http' | 'https';
+
+  private constructor(server: Server, scheme: 'http' | 'https') {
     this.#server = server;
+    this.#scheme = scheme;
   }
 
-  static async start(): Promise<FakeApiServer> {
-    const server = createServer();
-    const fake = new FakeApiServer(server);
+  /**
+   * With `tls` (a certificate for 127.0.0.1 and its key) it serves HTTPS, as a real API server does,
+   * so a coordinator can reach it through its in-cluster configuration (ca.crt, token file).
+   */
+  static async start(options: { readonly tls?: { readonly cert: string; readonly key: string } } = {}): Promise<FakeApiServer> {
+    const server = options.tls === undefined ? createServer() : createTlsServer({ cert: options.tls.cert, key: options.tls.key });
+    const fake = new FakeApiServer(server, options.tls === undefined ? 'http' : 'https');
     server.on('request', (request, response) => void fake.#handle(request, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `${this.#scheme}://127.0.0.1:${this.port}`;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
   }
 
   /**

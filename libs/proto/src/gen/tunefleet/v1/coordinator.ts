@@ -60,6 +60,22 @@ export interface CancelJobResponse {
   job?: Job | undefined;
 }
 
+export interface ScaleJobRequest {
+  jobId: string;
+  workers: number;
+}
+
+export interface ScaleJobResponse {
+  /** The job, with wanted_workers set to the new count. */
+  job?:
+    | Job
+    | undefined;
+  /** The worker StatefulSet that was scaled (or created) and its replicas before the change. */
+  statefulSet: string;
+  previousReplicas: number;
+  created: boolean;
+}
+
 export interface WatchJobRequest {
   jobId: string;
 }
@@ -738,6 +754,190 @@ export const CancelJobResponse: MessageFns<CancelJobResponse> = {
   fromPartial(object: DeepPartial<CancelJobResponse>): CancelJobResponse {
     const message = createBaseCancelJobResponse();
     message.job = (object.job !== undefined && object.job !== null) ? Job.fromPartial(object.job) : undefined;
+    return message;
+  },
+};
+
+function createBaseScaleJobRequest(): ScaleJobRequest {
+  return { jobId: "", workers: 0 };
+}
+
+export const ScaleJobRequest: MessageFns<ScaleJobRequest> = {
+  encode(message: ScaleJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.workers !== 0) {
+      writer.uint32(16).uint32(message.workers);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseScaleJobRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.jobId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.workers = reader.uint32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ScaleJobRequest {
+    return {
+      jobId: isSet(object.jobId) ? globalThis.String(object.jobId) : "",
+      workers: isSet(object.workers) ? globalThis.Number(object.workers) : 0,
+    };
+  },
+
+  toJSON(message: ScaleJobRequest): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.workers !== 0) {
+      obj.workers = Math.round(message.workers);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScaleJobRequest>): ScaleJobRequest {
+    return ScaleJobRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScaleJobRequest>): ScaleJobRequest {
+    const message = createBaseScaleJobRequest();
+    message.jobId = object.jobId ?? "";
+    message.workers = object.workers ?? 0;
+    return message;
+  },
+};
+
+function createBaseScaleJobResponse(): ScaleJobResponse {
+  return { job: undefined, statefulSet: "", previousReplicas: 0, created: false };
+}
+
+export const ScaleJobResponse: MessageFns<ScaleJobResponse> = {
+  encode(message: ScaleJobResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.job !== undefined) {
+      Job.encode(message.job, writer.uint32(10).fork()).join();
+    }
+    if (message.statefulSet !== "") {
+      writer.uint32(18).string(message.statefulSet);
+    }
+    if (message.previousReplicas !== 0) {
+      writer.uint32(24).uint32(message.previousReplicas);
+    }
+    if (message.created !== false) {
+      writer.uint32(32).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleJobResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseScaleJobResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.job = Job.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.statefulSet = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.previousReplicas = reader.uint32();
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.created = reader.bool();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ScaleJobResponse {
+    return {
+      job: isSet(object.job) ? Job.fromJSON(object.job) : undefined,
+      statefulSet: isSet(object.statefulSet) ? globalThis.String(object.statefulSet) : "",
+      previousReplicas: isSet(object.previousReplicas) ? globalThis.Number(object.previousReplicas) : 0,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+    };
+  },
+
+  toJSON(message: ScaleJobResponse): unknown {
+    const obj: any = {};
+    if (message.job !== undefined) {
+      obj.job = Job.toJSON(message.job);
+    }
+    if (message.statefulSet !== "") {
+      obj.statefulSet = message.statefulSet;
+    }
+    if (message.previousReplicas !== 0) {
+      obj.previousReplicas = Math.round(message.previousReplicas);
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScaleJobResponse>): ScaleJobResponse {
+    return ScaleJobResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScaleJobResponse>): ScaleJobResponse {
+    const message = createBaseScaleJobResponse();
+    message.job = (object.job !== undefined && object.job !== null) ? Job.fromPartial(object.job) : undefined;
+    message.statefulSet = object.statefulSet ?? "";
+    message.previousReplicas = object.previousReplicas ?? 0;
+    message.created = object.created ?? false;
     return message;
   },
 };
@@ -2251,6 +2451,20 @@ export const CoordinatorService = {
     responseSerialize: (value: WatchJobResponse): Buffer => Buffer.from(WatchJobResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchJobResponse => WatchJobResponse.decode(value),
   },
+  /**
+   * Sets how many workers a job runs on, within its [min_workers, max_workers]. Kubernetes mode
+   * only (the coordinator sets the replicas of the job's worker StatefulSet); elsewhere it answers
+   * FAILED_PRECONDITION (KUBERNETES_MODE_REQUIRED). New workers join at the ring's next re-formation.
+   */
+  scaleJob: {
+    path: "/tunefleet.v1.Coordinator/ScaleJob",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ScaleJobRequest): Buffer => Buffer.from(ScaleJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ScaleJobRequest => ScaleJobRequest.decode(value),
+    responseSerialize: (value: ScaleJobResponse): Buffer => Buffer.from(ScaleJobResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ScaleJobResponse => ScaleJobResponse.decode(value),
+  },
   /** --- workers --- */
   register: {
     path: "/tunefleet.v1.Coordinator/Register",
@@ -2305,6 +2519,12 @@ export interface CoordinatorServer extends UntypedServiceImplementation {
   cancelJob: handleUnaryCall<CancelJobRequest, CancelJobResponse>;
   /** Streams the job's progress until it reaches a terminal state. */
   watchJob: handleServerStreamingCall<WatchJobRequest, WatchJobResponse>;
+  /**
+   * Sets how many workers a job runs on, within its [min_workers, max_workers]. Kubernetes mode
+   * only (the coordinator sets the replicas of the job's worker StatefulSet); elsewhere it answers
+   * FAILED_PRECONDITION (KUBERNETES_MODE_REQUIRED). New workers join at the ring's next re-formation.
+   */
+  scaleJob: handleUnaryCall<ScaleJobRequest, ScaleJobResponse>;
   /** --- workers --- */
   register: handleUnaryCall<RegisterRequest, RegisterResponse>;
   /**
@@ -2386,6 +2606,26 @@ export interface CoordinatorClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchJobResponse>;
+  /**
+   * Sets how many workers a job runs on, within its [min_workers, max_workers]. Kubernetes mode
+   * only (the coordinator sets the replicas of the job's worker StatefulSet); elsewhere it answers
+   * FAILED_PRECONDITION (KUBERNETES_MODE_REQUIRED). New workers join at the ring's next re-formation.
+   */
+  scaleJob(
+    request: ScaleJobRequest,
+    callback: (error: ServiceError | null, response: ScaleJobResponse) => void,
+  ): ClientUnaryCall;
+  scaleJob(
+    request: ScaleJobRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ScaleJobResponse) => void,
+  ): ClientUnaryCall;
+  scaleJob(
+    request: ScaleJobRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ScaleJobResponse) => void,
+  ): ClientUnaryCall;
   /** --- workers --- */
   register(
     request: RegisterRequest,

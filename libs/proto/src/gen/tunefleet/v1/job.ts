@@ -190,7 +190,15 @@ export interface Job {
    * What the job is doing or waiting for, when that is not obvious from state (e.g. "waiting for
    * workers: 1 of min_workers 2 ..." or "re-formed on 2 ranks from checkpoint-10").
    */
-  statusMessage?: string | undefined;
+  statusMessage?:
+    | string
+    | undefined;
+  /** Workers the job should run on: the latest ScaleJob request, or world_size when never scaled. */
+  wantedWorkers?:
+    | number
+    | undefined;
+  /** Ranks of the job's current ring (0 while it is pending or re-forming). */
+  runningWorkers?: number | undefined;
 }
 
 /** Progress as users asked for it (kubeflow/trainer KEP-2779), not just counters. */
@@ -608,6 +616,8 @@ function createBaseJob(): Job {
     updatedUnixMs: 0,
     progress: undefined,
     statusMessage: undefined,
+    wantedWorkers: undefined,
+    runningWorkers: undefined,
   };
 }
 
@@ -636,6 +646,12 @@ export const Job: MessageFns<Job> = {
     }
     if (message.statusMessage !== undefined) {
       writer.uint32(66).string(message.statusMessage);
+    }
+    if (message.wantedWorkers !== undefined) {
+      writer.uint32(72).uint32(message.wantedWorkers);
+    }
+    if (message.runningWorkers !== undefined) {
+      writer.uint32(80).uint32(message.runningWorkers);
     }
     return writer;
   },
@@ -711,6 +727,22 @@ export const Job: MessageFns<Job> = {
           message.statusMessage = reader.string();
           continue;
         }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.wantedWorkers = reader.uint32();
+          continue;
+        }
+        case 10: {
+          if (tag !== 80) {
+            break;
+          }
+
+          message.runningWorkers = reader.uint32();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -730,6 +762,8 @@ export const Job: MessageFns<Job> = {
       updatedUnixMs: isSet(object.updatedUnixMs) ? globalThis.Number(object.updatedUnixMs) : 0,
       progress: isSet(object.progress) ? JobProgress.fromJSON(object.progress) : undefined,
       statusMessage: isSet(object.statusMessage) ? globalThis.String(object.statusMessage) : undefined,
+      wantedWorkers: isSet(object.wantedWorkers) ? globalThis.Number(object.wantedWorkers) : undefined,
+      runningWorkers: isSet(object.runningWorkers) ? globalThis.Number(object.runningWorkers) : undefined,
     };
   },
 
@@ -759,6 +793,12 @@ export const Job: MessageFns<Job> = {
     if (message.statusMessage !== undefined) {
       obj.statusMessage = message.statusMessage;
     }
+    if (message.wantedWorkers !== undefined) {
+      obj.wantedWorkers = Math.round(message.wantedWorkers);
+    }
+    if (message.runningWorkers !== undefined) {
+      obj.runningWorkers = Math.round(message.runningWorkers);
+    }
     return obj;
   },
 
@@ -777,6 +817,8 @@ export const Job: MessageFns<Job> = {
       ? JobProgress.fromPartial(object.progress)
       : undefined;
     message.statusMessage = object.statusMessage ?? undefined;
+    message.wantedWorkers = object.wantedWorkers ?? undefined;
+    message.runningWorkers = object.runningWorkers ?? undefined;
     return message;
   },
 };

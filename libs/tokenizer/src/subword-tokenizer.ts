@@ -1,0 +1,265 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { z } from 'zod';
+import { padBatch, resolveOptions, type BatchEncoding, type EncodeOptions, type Encoding } from './encoding.ts';
+import { SpecialTokenLayout } from './special-token-layout.ts';
+import { TokenizerError } from './tokenizer-error.ts';
+import { BERT_MODEL_MAX_LENGTH, filePathIn, isFile, usableMaxLength } from './tokenizer-files.ts';
+import type { TokenSequence } from './truncation.ts';
+import { WordSegmenter, type SegmentedText } from './word-segmenter.ts';
+
+/**
+ * What a byte-level BPE (RoBERTa, GPT-2) or Unigram (XLM-R, SentencePiece) `tokenizer.json` must
+ * hold; other keys are kept as they are, so a loaded file is written back unchanged.
+ */
+const subwordTokenizerJsonSchema = z.looseObject({
+  added_tokens: z
+    .array(z.looseObject({ id: z.number().int().nonnegative(), content: z.string(), lstrip: z.boolean().optional(), rstrip: z.boolean().optional() }))
+    .default([]),
+  normalizer: z.looseObject({ type: z.string() }).nullable().optional(),
+  pre_tokenizer: z.looseObject({ type: z.string() }).nullable().optional(),
+  post_processor: z.looseObject({ type: z.string() }).nullable().optional(),
+  decoder: z.looseObject({ type: z.string() }).nullable().optional(),
+  model: z.discriminatedUnion('type', [
+    z.looseObject({ type: z.literal('BPE'), vocab: z.record(z.string(), z.number().int().nonnegative()), merges: z.array(z.unknown()) }),
+    z.looseObject({ type: z.literal('Unigram'), vocab: z.array(z.tuple([z.string(), z.number()])), unk_id: z.number().int().nonnegative().nullable().optional() }),
+  ]),
+});
+type SubwordTokenizerJson = z.infer<typeof subwordTokenizerJsonSchema>;
+
+const tokenValue = z.union([z.string(), z.looseObject({ content: z.string() }).transform((t) => t.content)]);
+const configSchema = z.looseObject({
+  tokenizer_class: z.string().optional(),
+  model_max_length: z.number().optional(),
+  bos_token: tokenValue.optional(),
+  eos_token: tokenValue.optional(),
+  unk_token: tokenValue.optional(),
+  sep_token: tokenValue.optional(),
+  cls_token: tokenValue.optional(),
+  pad_token: tokenValue.optional(),
+  mask_token: tokenValue.optional(),
+});
+
+/** RoBERTa's and XLM-R's special tokens (the same strings in both), by Hugging Face key. */
+const DEFAULT_SPECIAL = {
+  bos_token: '<s>',
+  eos_token: '</s>',
+  unk_token: '<unk>',
+  sep_token: '</s>',
+  cls_token: '<s>',
+  pad_token: '<pad>',
+  mask_token: '<mask>',
+} as const;
+type SpecialKey = keyof typeof DEFAULT_SPECIAL;
+
+/**
+ * A tokenizer.json with a byte-level BPE (RoBERTa) or Unigram (XLM-R) model, run by
+ * `@huggingface/tokenizers` one pre-token at a time (so each token knows its word); special tokens,
+ * truncation (longest_first) and padding are applied here from the file's post_processor. Pre-split
+ * words are encoded as Hugging Face's is_split_into_words does for these models: every word is
+ * pre-tokenized on its own, with a leading space (RoBERTa's add_prefix_space=True, XLM-R's "▁").
+ */
+export class SubwordTokenizer {
+  readonly vocabSize: number;
+  readonly padTokenId: number;
+  readonly clsTokenId: number;
+  readonly sepTokenId: number;
+  readonly maskTokenId: number;
+  readonly unkTokenId: number;
+  private readonly hf: Tokenizer;
+  private readonly segmenter: WordSegmenter;
+  private readonly byId: (string | undefined)[];
+  private readonly tokenToId: ReadonlyMap<string, number>;
+  private readonly layout: SpecialTokenLayout;
+  private readonly isByteLevel: boolean;
+  /** Whitespace that an added token with lstrip/rstrip swallows (`<mask>` in RoBERTa and XLM-R). */
+  private readonly strippedSpace: RegExp | null;
+
+  private constructor(
+    private readonly json: SubwordTokenizerJson,
+    private readonly config: Record<string, unknown>,
+    readonly specialTokens: Readonly<Record<SpecialKey, string>>,
+    readonly modelMaxLength: number,
+    source: string,
+  ) {
+    this.byId = vocabById(json);
+    this.tokenToId = new Map(this.byId.flatMap((token, id) => (token === undefined ? [] : [[token, id] as const])));
+    this.vocabSize = this.byId.length;
+    const missing = (Object.keys(DEFAULT_SPECIAL) as SpecialKey[]).filter((key) => !this.tokenToId.has(specialTokens[key]));
+    if (missing.length > 0) {
+      throw new TokenizerError(
+        'TOKENIZER_MISSING_SPECIAL_TOKEN',
+        `${source}: special tokens not in the vocabulary: ${missing.map((key) => `${key} "${specialTokens[key]}"`).join(', ')}; add them or name the right ones in tokenizer_config.json`,
+      );
+    }
+    const id = (key: SpecialKey) => this.tokenToId.get(specialTokens[key])!;
+    [this.padTokenId, this.clsTokenId, this.sepTokenId, this.maskTokenId, this.unkTokenId] = [id('pad_token'), id('cls_token'), id('sep_token'), id('mask_token'), id('unk_token')];
+    this.layout = SpecialTokenLayout.fromPostProcessor(json.post_processor ?? robertaProcessing(specialTokens, id), (t) => this.tokenToId.get(t), source);
+    this.isByteLevel = usesByteLevel(json.pre_tokenizer);
+    try {
+      this.hf = new Tokenizer(structuredClone(json), {});
+    } catch (error) {
+      throw new TokenizerError('TOKENIZER_INVALID', `${source}: ${(error as Error).message}`, { cause: error });
+    }
+    this.segmenter = new WordSegmenter(this.hf, json.added_tokens.map((token) => token.content));
+    this.strippedSpace = strippedSpacePattern(json.added_tokens);
+  }
+
+  /** Loads `dir/tokenizer.json` (BPE or Unigram) and, when present, `dir/tokenizer_config.json`. */
+  static async fromPretrained(dir: string): Promise<SubwordTokenizer> {
+    const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+    if (!isDir) throw new TokenizerError('TOKENIZER_NOT_FOUND', `${dir}: no such tokenizer directory`);
+    const jsonPath = filePathIn(dir, 'tokenizerJson');
+    if (!(await isFile(jsonPath))) throw new TokenizerError('TOKENIZER_NOT_FOUND', `${dir}: no tokenizer.json (a BPE or Unigram tokenizer needs one)`);
+    const configPath = filePathIn(dir, 'tokenizerConfig');
+    const config = (await isFile(configPath)) ? parseWith(configSchema, await readJson(configPath), configPath) : {};
+    return SubwordTokenizer.fromJson(await readJson(jsonPath), config, jsonPath);
+  }
+
+  /** A tokenizer from a parsed tokenizer.json (and tokenizer_config.json fields); `source` names it in errors. */
+  static fromJson(tokenizerJson: unknown, config: Record<string, unknown>, source: string): SubwordTokenizer {
+    const json = parseWith(subwordTokenizerJsonSchema, tokenizerJson, source);
+    const parsedConfig = parseWith(configSchema, config, `${source} (tokenizer_config)`);
+    const special = Object.fromEntries(
+      (Object.keys(DEFAULT_SPECIAL) as SpecialKey[]).map((key) => [key, (parsedConfig[key] as string | undefined) ?? DEFAULT_SPECIAL[key]]),
+    ) as Record<SpecialKey, string>;
+    const truncation = json.truncation as { max_length?: number } | null | undefined;
+    const maxLength = usableMaxLength(parsedConfig.model_max_length) ?? usableMaxLength(truncation?.max_length) ?? BERT_MODEL_MAX_LENGTH;
+    return new SubwordTokenizer(json, config, special, maxLength, source);
+  }
+
+  /** `BPE` (RoBERTa's byte-level BPE) or `Unigram` (XLM-R's SentencePiece model). */
+  get modelType(): 'BPE' | 'Unigram' {
+    return this.json.model.type;
+  }
+
+  /** Sub-word tokens of `text`, without special tokens (`Ġworld`, `▁hello`). */
+  tokenize(text: string): string[] {
+    return this.segmenter.segmentText(this.stripAroundAddedTokens(text)).tokens;
+  }
+
+  encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
+    const batch = this.encodeBatch([text], pair === undefined ? undefined : [pair], options);
+    return { inputIds: batch.inputIds[0], attentionMask: batch.attentionMask[0], tokenTypeIds: batch.tokenTypeIds[0], wordIds: batch.wordIds[0] };
+  }
+
+  encodeBatch(texts: string[], pairs?: string[], options: EncodeOptions = {}): BatchEncoding {
+    if (pairs !== undefined && pairs.length !== texts.length) {
+      throw new TokenizerError('TOKENIZER_INVALID_OPTIONS', `encodeBatch: ${texts.length} texts but ${pairs.length} pairs; give one pair per text`);
+    }
+    const { resolved, maxLength } = this.resolve(options);
+    const rows = texts.map((text, i) => {
+      const first = this.toSequence(this.segmenter.segmentText(this.stripAroundAddedTokens(text)));
+      const second = pairs === undefined ? undefined : this.toSequence(this.segmenter.segmentText(this.stripAroundAddedTokens(pairs[i])));
+      return this.layout.build(first, second, maxLength);
+    });
+    return padBatch(rows, { cls: this.clsTokenId, sep: this.sepTokenId, pad: this.padTokenId }, resolved);
+  }
+
+  /** Pre-split words (is_split_into_words=True); wordIds index into each row's words. */
+  encodeWords(words: string[][], options: EncodeOptions = {}): BatchEncoding {
+    const { resolved, maxLength } = this.resolve(options);
+    const prefix = this.isByteLevel ? ' ' : '';
+    const rows = words.map((row) => this.layout.build(this.toSequence(this.segmenter.segmentWords(row.map((word) => prefix + word))), undefined, maxLength));
+    return padBatch(rows, { cls: this.clsTokenId, sep: this.sepTokenId, pad: this.padTokenId }, resolved);
+  }
+
+  decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    this.checkIds(ids);
+    if (ids.length === 0) return '';
+    return this.hf.decode(ids, { skip_special_tokens: options.skipSpecialTokens ?? false });
+  }
+
+  convertIdsToTokens(ids: number[]): string[] {
+    this.checkIds(ids);
+    return ids.map((id) => this.byId[id] ?? this.specialTokens.unk_token);
+  }
+
+  /** Tokens not in the vocabulary map to unkTokenId. */
+  convertTokensToIds(tokens: string[]): number[] {
+    return tokens.map((token) => this.tokenToId.get(token) ?? this.unkTokenId);
+  }
+
+  /** Writes tokenizer.json (as read), tokenizer_config.json and special_tokens_map.json into `dir`. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const tokenizerClass = this.json.model.type === 'Unigram' ? 'XLMRobertaTokenizer' : 'RobertaTokenizer';
+    const config = { tokenizer_class: tokenizerClass, ...this.config, model_max_length: this.modelMaxLength, ...this.specialTokens };
+    const text = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+    await writeFile(filePathIn(dir, 'tokenizerJson'), JSON.stringify(this.json));
+    await writeFile(filePathIn(dir, 'tokenizerConfig'), text(config));
+    await writeFile(filePathIn(dir, 'specialTokensMap'), text(this.specialTokens));
+  }
+
+  private resolve(options: EncodeOptions): { resolved: ReturnType<typeof resolveOptions>; maxLength: number | undefined } {
+    // Truncation is done by the layout (its own special-token count); resolveOptions validates and pads.
+    const resolved = resolveOptions({ ...options, truncation: false }, this.modelMaxLength);
+    const isTruncating = options.truncation ?? options.maxLength !== undefined;
+    return { resolved, maxLength: isTruncating ? resolved.maxLength : undefined };
+  }
+
+  private stripAroundAddedTokens(text: string): string {
+    return this.strippedSpace === null ? text : text.replace(this.strippedSpace, '');
+  }
+
+  private toSequence(text: SegmentedText): TokenSequence {
+    return { ids: this.convertTokensToIds(text.tokens), wordIds: text.wordIds };
+  }
+
+  private checkIds(ids: readonly number[]): void {
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocabSize);
+    if (bad !== undefined) throw new TokenizerError('TOKENIZER_INVALID_ID', `token id ${bad} is outside the vocabulary [0, ${this.vocabSize})`);
+  }
+}
+
+/** id -> token over the model vocabulary (BPE map or Unigram list) and the added tokens. */
+function vocabById(json: SubwordTokenizerJson): (string | undefined)[] {
+  const byId: (string | undefined)[] = [];
+  if (json.model.type === 'BPE') for (const [token, id] of Object.entries(json.model.vocab)) byId[id] = token;
+  else json.model.vocab.forEach(([piece], id) => (byId[id] = piece));
+  for (const added of json.added_tokens) byId[added.id] = added.content;
+  return byId;
+}
+
+/** RoBERTa's post-processor, for a tokenizer.json that has none. */
+function robertaProcessing(special: Record<SpecialKey, string>, id: (key: SpecialKey) => number): Record<string, unknown> {
+  return { type: 'RobertaProcessing', cls: [special.cls_token, id('cls_token')], sep: [special.sep_token, id('sep_token')] };
+}
+
+function usesByteLevel(preTokenizer: { type: string } | null | undefined): boolean {
+  if (!preTokenizer) return false;
+  if (preTokenizer.type === 'ByteLevel') return true;
+  const inner = (preTokenizer as { pretokenizers?: { type: string }[] }).pretokenizers;
+  return preTokenizer.type === 'Sequence' && Array.isArray(inner) && inner.some((p) => usesByteLevel(p));
+}
+
+/** Whitespace before lstrip and after rstrip added tokens (`<mask>`): Hugging Face strips it. */
+function strippedSpacePattern(added: readonly { content: string; lstrip?: boolean; rstrip?: boolean }[]): RegExp | null {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const alternatives = [
+    ...added.filter((t) => t.lstrip).map((t) => `\\s+(?=${escape(t.content)})`),
+    ...added.filter((t) => t.rstrip).map((t) => `(?<=${escape(t.content)})\\s+`),
+  ];
+  return alternatives.length === 0 ? null : new RegExp(alternatives.join('|'), 'gu');
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new TokenizerError('TOKENIZER_NOT_FOUND', `${file}: cannot read (${(error as Error).message})`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new TokenizerError('TOKENIZER_INVALID', `${file}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+function parseWith<T extends z.ZodType>(schema: T, value: unknown, source: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  throw new TokenizerError('TOKENIZER_INVALID', `${source}: not a BPE or Unigram tokenizer.json (${issues})`);
+}
