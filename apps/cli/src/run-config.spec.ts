@@ -96,7 +96,18 @@ describe('one run, three ways to write it', () => {
     const file = { model_name_or_path: 'from-file', train_file: 't.tsv', output_dir: 'o', max_seq_length: 64, backend: 'cpu' };
     const { run, options } = parseTrainConfig(file, trainFlags(['--model', 'from-flag', '--max-seq-length', '32', '--collective-timeout-ms', '90000']), 'test');
     expect(run).toMatchObject({ model_name_or_path: 'from-flag', max_seq_length: 32 });
-    expect(options).toEqual({ backend: 'cpu', gradient_dtype: 'f32', collective_timeout_ms: 90_000, bind_cores: false });
+    expect(options).toEqual({
+      backend: 'cpu',
+      gradient_dtype: 'f32',
+      collective_timeout_ms: 90_000,
+      bind_cores: false,
+      // The process fields' own defaults: elastic membership, metrics and live-page addresses.
+      min_workers: 1,
+      min_workers_timeout_ms: 600_000,
+      max_restarts: 5,
+      metrics_host: '127.0.0.1',
+      ui_host: '127.0.0.1',
+    });
   });
 
   it('reads a YAML file and reports one that is not a mapping, naming the file', async () => {
