@@ -248,12 +248,13 @@ describe.each(['cpu', 'gpu'])('overlay %s', (overlay) => {
                 : matches(peer.podSelector, workerLabels)
                   ? 'worker'
                   : `pods ${JSON.stringify(peer.podSelector)}`;
-            return (rule.ports as any[]).map((port) => `${source} -> ${port.protocol}/${port.port}`);
+            return (rule.ports as any[]).map((port) => `${source} -> ${port.protocol}/${port.port}${port.endPort ? `-${port.endPort}` : ''}`);
           }),
         )
         .sort();
     expect(allowedIn(coordinatorLabels)).toEqual(['namespace monitoring -> TCP/9464', 'worker -> TCP/50051']);
-    expect(allowedIn(workerLabels)).toEqual(['coordinator -> TCP/50052', 'namespace monitoring -> TCP/9464', 'worker -> TCP/50052']);
+    // 50052: the collective gRPC server (tunefleet worker --port); the range: the ring's TCP data plane, on a free port.
+    expect(allowedIn(workerLabels)).toEqual(['coordinator -> TCP/50052', 'namespace monitoring -> TCP/9464', 'worker -> TCP/32768-60999', 'worker -> TCP/50052']);
     for (const workload of workloads(objects())) {
       const labels = workload.spec.template.metadata.labels;
       expect(policies.some((p) => p.spec.policyTypes.includes('Ingress') && matches(p.spec.podSelector, labels)), workload.metadata.name).toBe(true);

@@ -181,6 +181,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         .description('run one worker: register with the coordinator, train its rank of the next job, exit')
         .requiredOption('--coordinator <host:port>', 'coordinator address')
         .option('--host <host>', 'interface the collective server binds (default loopback only; 0.0.0.0 for other machines)')
+        .option('--port <n>', 'port of the collective server (0 = any free port)', (v) => portNumber('--port', v), 0)
         .option('--advertise-host <host>', 'host name peers dial to reach this worker (default --host, or the hostname for a wildcard)')
         .option('--worker-id <id>', 'stable worker id (default hostname-pid)')
         .option('--connect-timeout-ms <ms>', 'keep retrying an unreachable coordinator this long', (v) => positiveInteger('--connect-timeout-ms', v))
@@ -207,11 +208,22 @@ function buildProgram(setExit: (code: number) => void): Command {
   clusterAuth(
     program
       .command('status [job]')
-      .description('show one job, or all jobs')
+      .description('show one job, or all jobs: state, workers (running / wanted) and progress')
       .requiredOption('--coordinator <host:port>', 'coordinator address'),
   ).action(async (job, options) => {
     const { runStatus } = await import('./commands/cluster.ts');
     setExit(await runStatus(job, options));
+  });
+
+  clusterAuth(
+    program
+      .command('scale <job>')
+      .description('set how many workers a running job uses (Kubernetes mode: the coordinator scales its StatefulSet)')
+      .requiredOption('--workers <n>', "worker count, within the job's [min_workers, max_workers]", (v) => positiveInteger('--workers', v))
+      .requiredOption('--coordinator <host:port>', 'coordinator address'),
+  ).action(async (job, options) => {
+    const { runScale } = await import('./commands/cluster.ts');
+    setExit(await runScale(job, options));
   });
 
   clusterAuth(

@@ -69,7 +69,7 @@ describe('generated protobuf code', () => {
 
   it('describes every coordinator RPC the design names', () => {
     expect(Object.keys(CoordinatorService).sort()).toEqual(
-      ['cancelJob', 'getJob', 'heartbeat', 'listJobs', 'register', 'reportProgress', 'submitJob', 'watchJob'].sort(),
+      ['cancelJob', 'deregister', 'getJob', 'heartbeat', 'listJobs', 'register', 'reportProgress', 'scaleJob', 'submitJob', 'watchJob'].sort(),
     );
     expect(CoordinatorService.watchJob.responseStream).toBe(true);
     const request = SubmitJobRequest.fromPartial({ spec: { name: 'x', worldSize: 2 } });

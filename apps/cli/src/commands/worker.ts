@@ -3,10 +3,13 @@ import type { BackendChoice } from '@tunefleet/compute';
 import { CliConfigError } from '../cli-config-error.ts';
 import { resolveToken, type ClusterAuthOptions } from './cluster.ts';
 import { poolMbFromEnv } from '../backend.ts';
+import type { MetricsOptions } from '../process-options.ts';
 
 export interface WorkerCommandOptions extends ClusterAuthOptions {
   coordinator: string;
   host?: string;
+  /** --port: the collective server's port (0: any free one). */
+  port?: number;
   advertiseHost?: string;
   workerId?: string;
   backend?: string;
@@ -14,6 +17,8 @@ export interface WorkerCommandOptions extends ClusterAuthOptions {
   connectTimeoutMs?: number;
   /** Set by `train --workers`: stdin is a pipe from the parent; its end (the parent died) aborts. */
   stopOnStdinEnd?: boolean;
+  /** --metrics-port/--metrics-host: this rank's /metrics. */
+  metrics?: MetricsOptions;
 }
 
 // Exit codes of a run ended by a signal, as a shell reports them (128 + signal number).
@@ -53,12 +58,14 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<n
       token,
       ...(options.workerId ? { workerId: options.workerId } : {}),
       ...(options.host ? { host: options.host } : {}),
+      ...(options.port ? { port: options.port } : {}),
       ...(options.advertiseHost ? { advertiseHost: options.advertiseHost } : {}),
       ...(tls ? { tls } : {}),
       backend: (options.backend ?? 'auto') as BackendChoice,
       ...(options.threads ? { threads: options.threads } : {}),
       poolMb: poolMbFromEnv(),
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.metrics?.metrics_port === undefined ? {} : { metrics: { host: options.metrics.metrics_host, port: options.metrics.metrics_port } }),
       // TUNEFLEET_SHARED_MEMORY=0: every chunk through the socket, even to a neighbour on this machine.
       sharedMemory: process.env['TUNEFLEET_SHARED_MEMORY'] !== '0',
       signal: controller.signal,

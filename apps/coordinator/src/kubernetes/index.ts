@@ -1,6 +1,7 @@
 // Running tunefleet's workers on Kubernetes: scale a job's worker StatefulSet through the API and
-// turn the worker pods' life into membership joins and losses. Not wired into the coordinator's
-// server or the CLI yet (deploy/README.md, "Not built yet").
+// turn the worker pods' life into membership joins and losses. The coordinator uses them in its
+// Kubernetes mode (../scale-controller.ts: ScaleJob, and the pod watch feeding lost pods into the
+// elastic membership).
 export { WorkerScaler, checkScaleRange, templateFromStatefulSet, type ScaleRequest, type ScaleResult, type WorkerScalerOptions } from './worker-scaler.ts';
 export { WorkerPodWatch, type WorkerPodWatchOptions } from './pod-watch.ts';
 export { type WorkerMembershipListener, type WorkerPod } from './worker-membership.ts';

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { CollectiveService, type ExchangeResponse } from '@tunefleet/proto';
 import { CommError } from '../comm-error.ts';
 import { DATA_PLANE_VERSION } from '../data-plane/data-plane-frame.ts';
@@ -24,6 +25,9 @@ const exchangeDefinition = {
   },
 } as const;
 
+/** The grpc.health.v1 service name of a worker's collective server, besides '' (the whole server). */
+export const COLLECTIVE_HEALTH_SERVICE = 'tunefleet.v1.Collective';
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
@@ -41,6 +45,7 @@ export class GrpcCollectiveEndpoint {
   readonly logger: CommLogger;
 
   private dataPlaneListener: DataPlaneListener | undefined;
+  private setHealth: (status: 'SERVING' | 'NOT_SERVING') => void = () => {};
   /** This rank's shared regions (when `sharedMemory` is given). */
   readonly sharedRegions: SharedRegions | undefined;
 
@@ -79,6 +84,10 @@ export class GrpcCollectiveEndpoint {
     server.addService(dataPlaneServiceDefinition, {
       offer: (call: OfferCall, callback: OfferCallback) => created.endpoint!.handleOffer(call, callback),
     });
+    // grpc.health.v1, the one service answered without the token (kubelet probes cannot send one;
+    // a status tells a caller nothing else): SERVING once listening, NOT_SERVING while closing.
+    const health = new HealthImplementation({ '': 'NOT_SERVING', [COLLECTIVE_HEALTH_SERVICE]: 'NOT_SERVING' });
+    health.addToServer(server);
     const hostPort = host.includes(':') ? `[${host}]` : host;
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${hostPort}:${options.port ?? 0}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
@@ -105,6 +114,11 @@ export class GrpcCollectiveEndpoint {
       }
     }
     created.endpoint = endpoint;
+    endpoint.setHealth = (status) => {
+      health.setStatus('', status);
+      health.setStatus(COLLECTIVE_HEALTH_SERVICE, status);
+    };
+    endpoint.setHealth('SERVING');
     return endpoint;
   }
 
@@ -144,6 +158,7 @@ export class GrpcCollectiveEndpoint {
 
   /** Shuts the server down (and the ring's streams, if joined). */
   async close(): Promise<void> {
+    this.setHealth('NOT_SERVING');
     if (this.transport !== undefined) return this.transport.close();
     await Promise.all([shutdown(this.server), this.closeDataPlane()]);
   }

@@ -228,6 +228,12 @@ export interface DeregisterResponse {
 
 export interface ReportProgressResponse {
   shouldStop: boolean;
+  /**
+   * State of the job the report was about, as in HeartbeatResponse.job_state: with should_stop,
+   * RUNNING, RESTARTING or WAITING_FOR_WORKERS means the ring re-forms (leave it without writing a
+   * final model); CANCELLED or FAILED means the job ends.
+   */
+  jobState: JobState;
 }
 
 function createBaseSubmitJobRequest(): SubmitJobRequest {
@@ -2341,13 +2347,16 @@ export const DeregisterResponse: MessageFns<DeregisterResponse> = {
 };
 
 function createBaseReportProgressResponse(): ReportProgressResponse {
-  return { shouldStop: false };
+  return { shouldStop: false, jobState: 0 };
 }
 
 export const ReportProgressResponse: MessageFns<ReportProgressResponse> = {
   encode(message: ReportProgressResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.shouldStop !== false) {
       writer.uint32(8).bool(message.shouldStop);
+    }
+    if (message.jobState !== 0) {
+      writer.uint32(16).int32(message.jobState);
     }
     return writer;
   },
@@ -2367,6 +2376,14 @@ export const ReportProgressResponse: MessageFns<ReportProgressResponse> = {
           message.shouldStop = reader.bool();
           continue;
         }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.jobState = reader.int32() as any;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2377,13 +2394,19 @@ export const ReportProgressResponse: MessageFns<ReportProgressResponse> = {
   },
 
   fromJSON(object: any): ReportProgressResponse {
-    return { shouldStop: isSet(object.shouldStop) ? globalThis.Boolean(object.shouldStop) : false };
+    return {
+      shouldStop: isSet(object.shouldStop) ? globalThis.Boolean(object.shouldStop) : false,
+      jobState: isSet(object.jobState) ? jobStateFromJSON(object.jobState) : 0,
+    };
   },
 
   toJSON(message: ReportProgressResponse): unknown {
     const obj: any = {};
     if (message.shouldStop !== false) {
       obj.shouldStop = message.shouldStop;
+    }
+    if (message.jobState !== 0) {
+      obj.jobState = jobStateToJSON(message.jobState);
     }
     return obj;
   },
@@ -2394,6 +2417,7 @@ export const ReportProgressResponse: MessageFns<ReportProgressResponse> = {
   fromPartial(object: DeepPartial<ReportProgressResponse>): ReportProgressResponse {
     const message = createBaseReportProgressResponse();
     message.shouldStop = object.shouldStop ?? false;
+    message.jobState = object.jobState ?? 0;
     return message;
   },
 };
