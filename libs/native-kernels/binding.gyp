@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "has_dnnl": "<!(node -p \"process.env.TUNEFLEET_NO_DNNL !== '1' && require('fs').existsSync('/usr/include/oneapi/dnnl/dnnl.hpp')\")"
+  },
   "targets": [
     {
       "target_name": "tunefleet_native",
@@ -12,6 +15,8 @@
         "native/adamw-binding.cc",
         "native/attention.cc",
         "native/attention-binding.cc",
+        "native/bf16.cc",
+        "native/bf16-binding.cc",
         "native/dropout.cc",
         "native/dropout-binding.cc",
         "native/elementwise.cc",
@@ -37,7 +42,13 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math"],
-      "libraries": ["-lopenblas", "-lpthread"]
+      "libraries": ["-lopenblas", "-lpthread"],
+      "conditions": [
+        ["has_dnnl=='true'", {
+          "defines": ["TUNEFLEET_HAVE_DNNL"],
+          "libraries": ["-ldnnl", "-lgomp"]
+        }]
+      ]
     }
   ]
 }

@@ -4,13 +4,18 @@
 //
 //   npx tsx tools/bench/bench-train.ts [--models tiny,mini,base] [--backends native] [--threads N]
 //        [--steps 3] [--batch 8] [--seq 128] [--scaling-model base] [--no-scaling] [--no-torch] [--no-profile]
-//        [--pool-mb MB]
+//        [--pool-mb MB] [--bf16]
 //
 // --threads defaults to every core. --pool-mb bounds the native backend's output pool (default:
 // TUNEFLEET_POOL_MB, else the backend's own). After the per-model table, the scaling run times
 // --scaling-model at 1 and 2 threads on both sides and prints the 1 -> 2 thread speed-up.
 // Each run is its own child process so its peak RSS is its own; PyTorch runs tools/bench/torch_step.py
 // under /usr/bin/python3 (Debian's torch over OpenBLAS).
+//
+// --bf16: both sides in bf16 mixed precision (tunefleet's --bf16; PyTorch under
+// torch.autocast("cpu", dtype=torch.bfloat16)); models default to mini,base and threads to 1,2 (a
+// comma list: each model at each count), targets step time <= 0.85x and peak RSS <= 1.0x PyTorch's;
+// no scaling run.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,9 +25,9 @@ import { runChild, type ChildResult } from './train-step-child.ts';
 
 const { values: args } = parseArgs({
   options: {
-    models: { type: 'string', default: 'tiny,mini,base' },
+    models: { type: 'string' },
     backends: { type: 'string', default: 'native' },
-    threads: { type: 'string', default: String(availableParallelism()) },
+    threads: { type: 'string' },
     steps: { type: 'string', default: '3' },
     batch: { type: 'string', default: '8' },
     seq: { type: 'string', default: '128' },
@@ -31,11 +36,16 @@ const { values: args } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
     'pool-mb': { type: 'string', default: process.env.TUNEFLEET_POOL_MB ?? '' },
+    bf16: { type: 'boolean', default: false },
     child: { type: 'string' }, // internal: "backend:model" to run in this process
   },
 });
 
-const threads = Number(args.threads);
+const isBf16 = args.bf16;
+const models = (args.models ?? (isBf16 ? 'mini,base' : 'tiny,mini,base')).split(',');
+/** Thread counts of the table (a comma list); the first is the one the header and the children default to. */
+const threadCounts = (args.threads ?? (isBf16 ? '1,2' : String(availableParallelism()))).split(',').map(Number);
+const threads = threadCounts[0];
 const steps = Number(args.steps);
 const batchSize = Number(args.batch);
 const seqLength = Number(args.seq);
@@ -43,7 +53,7 @@ const poolMb = args['pool-mb'].trim() === '' ? undefined : Number(args['pool-mb'
 
 if (args.child !== undefined) {
   const [backend, model] = args.child.split(':');
-  const result = await runChild({ backend, model, threads, poolMb, steps, batchSize, seqLength, profile: !args['no-profile'] });
+  const result = await runChild({ backend, model, threads, poolMb, steps, batchSize, seqLength, profile: !args['no-profile'], bf16: isBf16 });
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(0);
 }
@@ -69,7 +79,7 @@ const fmt = (n: number, digits = 2) => n.toFixed(digits);
 function spawnChild(backend: string, model: string, threadCount: number, profile: boolean): ChildResult | string {
   const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${backend}:${model}`,
     '--threads', String(threadCount), '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength),
-    ...(profile ? [] : ['--no-profile']), ...(poolMb === undefined ? [] : ['--pool-mb', String(poolMb)])];
+    ...(profile ? [] : ['--no-profile']), ...(poolMb === undefined ? [] : ['--pool-mb', String(poolMb)]), ...(isBf16 ? ['--bf16'] : [])];
   const run = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (line === undefined) return `failed (exit ${run.status}): ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' | ')}`;
@@ -78,7 +88,7 @@ function spawnChild(backend: string, model: string, threadCount: number, profile
 
 function spawnTorch(model: string, threadCount: number): Run | string {
   const run = spawnSync('/usr/bin/python3', [join(here, 'torch_step.py'), '--model', model, '--threads', String(threadCount),
-    '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength)], { encoding: 'utf8' });
+    '--steps', String(steps), '--batch', String(batchSize), '--seq', String(seqLength), ...(isBf16 ? ['--bf16'] : [])], { encoding: 'utf8' });
   if (run.status !== 0) return `failed (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-1)[0]}`;
   const torch = JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]) as TorchResult;
   if (torch.blas_threads !== threadCount) return `not comparable: torch's OpenBLAS ran ${torch.blas_threads} threads, asked for ${threadCount}`;
@@ -90,12 +100,14 @@ function describeRun(run: Run): string {
     `peak RSS ${fmt(run.peakRssMb, 0)} MB`;
 }
 
-/** tunefleet against torch: step-time ratio (target <= 1.0) and peak-RSS ratio (target <= 1.5). */
+/** tunefleet against torch: step-time ratio (target <= 1.0; bf16 <= 0.85) and peak-RSS ratio (target <= 1.5; bf16 <= 1.0). */
 function describeRatio(ours: Run, torch: Run): string {
   const time = median(ours.stepMs) / median(torch.stepMs);
   const memory = ours.peakRssMb / torch.peakRssMb;
-  return `step time ${fmt(time)}x torch [${time <= 1 ? 'met' : 'NOT met'}: <= 1.0], ` +
-    `speed ${fmt(ours.samplesPerSecond / torch.samplesPerSecond)}x, peak RSS ${fmt(memory)}x torch [${memory <= 1.5 ? 'met' : 'NOT met'}: <= 1.5]`;
+  const [timeTarget, memoryTarget] = isBf16 ? [0.85, 1.0] : [1.0, 1.5];
+  return `step time ${fmt(time)}x torch [${time <= timeTarget ? 'met' : 'NOT met'}: <= ${timeTarget}], ` +
+    `speed ${fmt(ours.samplesPerSecond / torch.samplesPerSecond)}x, ` +
+    `peak RSS ${fmt(memory)}x torch [${memory <= memoryTarget ? 'met' : 'NOT met'}: <= ${memoryTarget.toFixed(1)}]`;
 }
 
 function printBreakdown(result: ChildResult): void {
@@ -109,18 +121,19 @@ function printBreakdown(result: ChildResult): void {
 }
 
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
-console.log(`bench-train: batch ${batchSize} x seq ${seqLength}, ${threads} threads on both sides, ${steps} timed steps ` +
+console.log(`bench-train${isBf16 ? ' --bf16 (tunefleet --bf16 vs torch.autocast("cpu", dtype=torch.bfloat16))' : ''}: ` +
+  `batch ${batchSize} x seq ${seqLength}, ${threadCounts.join(' and ')} threads on both sides, ${steps} timed steps ` +
   `(median) after 1 warm-up; ${availableParallelism()} CPUs, load average ${load()}`);
 
 /** Results by "side:model:threads", so the scaling run reuses the table's runs. */
 const runs = new Map<string, Run | string>();
 
-for (const model of args.models.split(',')) {
-  console.log(`\n== ${model} (${threads} threads) ==`);
+for (const model of models) for (const threads of threadCounts) {
+  console.log(`\n== ${model} (${threads} thread${threads === 1 ? '' : 's'}${isBf16 ? ', bf16' : ''}; load average ${load()}) ==`);
   const torch = args['no-torch'] ? undefined : spawnTorch(model, threads);
   if (torch !== undefined) {
     runs.set(`torch:${model}:${threads}`, torch);
-    console.log(`torch+openblas: ${typeof torch === 'string' ? torch : describeRun(torch)}`);
+    console.log(`torch${isBf16 ? ' bf16 autocast' : '+openblas'}: ${typeof torch === 'string' ? torch : describeRun(torch)}`);
   }
   for (const backend of args.backends.split(',')) {
     const result = spawnChild(backend, model, threads, !args['no-profile']);
@@ -129,13 +142,14 @@ for (const model of args.models.split(',')) {
       console.log(`tunefleet ${backend}: ${result}`);
       continue;
     }
-    console.log(`tunefleet ${backend}: ${describeRun(result)}; fwd+bwd ${fmt(result.forwardBackwardMs, 0)} ms, AdamW ${fmt(result.updateMs, 0)} ms`);
+    console.log(`tunefleet ${backend}${isBf16 ? ' bf16' : ''}: ${describeRun(result)}; fwd+bwd ${fmt(result.forwardBackwardMs, 0)} ms, AdamW ${fmt(result.updateMs, 0)} ms`);
+    if (result.precision !== undefined) console.log(`  products: ${result.precision}`);
     if (typeof torch === 'object') console.log(`  ${describeRatio(result, torch)}`);
     printBreakdown(result);
   }
 }
 
-if (!args['no-scaling']) {
+if (!args['no-scaling'] && !isBf16) {
   const model = args['scaling-model'];
   console.log(`\n== 1 -> 2 thread scaling, ${model} (target: tunefleet >= 1.7x; load average now ${load()}) ==`);
   const sides = [...args.backends.split(',').filter((b) => b === 'native'), ...(args['no-torch'] ? [] : ['torch'])];

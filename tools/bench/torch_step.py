@@ -1,9 +1,11 @@
 """One BERT sequence-classification training step (forward, backward, AdamW) in plain PyTorch.
 
 The reference for tools/bench/bench-train.ts: same shapes, dropout on, same thread count.
-Prints one JSON line: {"model", "threads", "blas_threads", "step_ms": [...], "samples_per_s", "peak_rss_mb"}.
+Prints one JSON line: {"model", "threads", "blas_threads", "bf16", "step_ms": [...], "samples_per_s", "peak_rss_mb"}.
+With --bf16 the forward pass and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), as
+Hugging Face's Trainer does with bf16=True (oneDNN's bf16 matrix products; fp32 master weights).
 
-  /usr/bin/python3 tools/bench/torch_step.py --model tiny --threads 2 --steps 5
+  /usr/bin/python3 tools/bench/torch_step.py --model tiny --threads 2 --steps 5 [--bf16]
 """
 import argparse
 import ctypes
@@ -78,6 +80,7 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seq", type=int, default=128)
+    parser.add_argument("--bf16", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     # torch.set_num_threads sets only OpenMP's threads: Debian's torch calls the pthread OpenBLAS, which
@@ -99,7 +102,8 @@ def main():
     for step in range(args.steps + 1):  # step 0 warms up
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
-        loss = nn.functional.cross_entropy(model(ids, types, attention_mask), labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = nn.functional.cross_entropy(model(ids, types, attention_mask), labels)
         loss.backward()
         optimizer.step()
         elapsed = (time.perf_counter() - start) * 1000
@@ -110,6 +114,7 @@ def main():
         "model": args.model,
         "threads": torch.get_num_threads(),
         "blas_threads": blas.openblas_get_num_threads(),
+        "bf16": args.bf16,
         "step_ms": [round(t, 1) for t in times],
         "samples_per_s": round(args.batch * 1000 / median, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -1,6 +1,6 @@
 // One benchmark run in this process: builds the model, times full training steps, profiles kernels.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendChoice } from '@tunefleet/compute';
+import { initBackend, setComputePrecision, type BackendChoice } from '@tunefleet/compute';
 import { BERT_PRESETS, createModel, type BertPresetName, type ModelBatch } from '@tunefleet/model';
 import { adamwUpdate, createAdamWMoments, timeNativeCalls } from '@tunefleet/native-kernels';
 
@@ -14,6 +14,8 @@ export interface ChildOptions {
   batchSize: number;
   seqLength: number;
   profile: boolean;
+  /** bf16 mixed precision (the Trainer's --bf16): bf16 products with float32 accumulation. */
+  bf16?: boolean;
 }
 
 export interface ChildResult {
@@ -25,6 +27,8 @@ export interface ChildResult {
   /** Where one profiled forward+backward's time went: native addon calls (native) or tfjs kernels. */
   kernels: { name: string; ms: number; calls: number }[];
   profiledMs: number;
+  /** What ran the products (setComputePrecision's detail), with --bf16. */
+  precision?: string;
 }
 
 const LEARNING_RATE = 5e-5;
@@ -34,6 +38,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function runChild(options: ChildOptions): Promise<ChildResult> {
   await initBackend({ backend: options.backend as BackendChoice, threads: options.threads, poolMb: options.poolMb });
+  const precision = options.bf16 ? setComputePrecision('bf16').detail : undefined;
   const config = BERT_PRESETS[options.model as BertPresetName];
   if (config === undefined) throw new Error(`unknown model preset "${options.model}"`);
   const model = createModel(config, 'sequence-classification', { seed: 0 });
@@ -99,6 +104,7 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     kernels,
     profiledMs,
+    ...(precision === undefined ? {} : { precision }),
   };
 }
 

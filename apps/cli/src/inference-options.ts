@@ -15,6 +15,8 @@ export const InferenceOptionsSchema = RunArgumentsSchema.pick({
   label_column: true,
   max_seq_length: true,
   group_column: true,
+  long_text_strategy: true,
+  stride: true,
 }).extend(ProcessOptionsSchema.shape);
 
 export type InferenceOptions = Readonly<z.output<typeof InferenceOptionsSchema>>;

@@ -56,6 +56,11 @@ interface ActiveJob {
   pending: { step: number; dir: string }[];
   /** Set while the ring re-forms (RESTARTING, then WAITING_FOR_WORKERS below min_workers). */
   rendezvous: Rendezvous | undefined;
+  /**
+   * Workers of the current ring that sent their final report (every optimizer step done): one that
+   * exits now, while rank 0 still writes the model, is no lost rank.
+   */
+  finished: Set<string>;
 }
 
 const DEFAULT_RENDEZVOUS_MS = 3_000;
@@ -79,7 +84,11 @@ export class CoordinatorCore {
   private readonly store: JobStore;
   private readonly workers = new WorkerRegistry();
   private readonly active = new Map<string, ActiveJob>();
-  /** Each job's fresh secret (drawn when first assigned); per-pair ring keys derive from it (libs/comm peer-keys.ts). */
+  /**
+   * Each job's fresh secret (drawn when first assigned, kept in the job store until the job ends, so
+   * a restarted coordinator gives the same keys); per-pair ring keys derive from it and the ring
+   * generation (libs/comm peer-keys.ts), so a re-formed ring's keys are new anyway.
+   */
   private readonly jobSecrets = new Map<string, Buffer>();
   private readonly listeners = new Map<string, Set<ProgressListener>>();
   private readonly changeListeners = new Set<JobChangeListener>();
@@ -212,9 +221,11 @@ export class CoordinatorCore {
     worker.lastSeenMs = this.now();
     this.recordSamples(worker, request);
     const active = worker.jobId === undefined ? undefined : this.active.get(worker.jobId);
-    if (active === undefined || request.ringGeneration !== active.ringGeneration) return { shouldStop: true };
+    // job_state tells a stopped rank whether its ring re-forms (leave without a final model) or the job ended.
+    if (active === undefined) return { shouldStop: true, jobState: this.jobStateOf(this.store.ledger.generation(request.ringGeneration)?.jobId ?? worker.lastJobId) };
+    if (request.ringGeneration !== active.ringGeneration) return { shouldStop: true, jobState: active.job.state };
     const rank = active.ranks.findIndex((row) => row.workerId === worker.workerId);
-    if (rank < 0) return { shouldStop: true };
+    if (rank < 0) return { shouldStop: true, jobState: active.job.state };
     const reported = request.progress;
     if (request.errorCode !== '' || reported?.state === JobState.JOB_STATE_FAILED) {
       const what = request.errorCode === '' ? 'reported failure' : `failed: ${request.errorCode}: ${request.errorMessage}`;
@@ -225,10 +236,12 @@ export class CoordinatorCore {
       const reason = `${describeRank(rank, worker.workerId, worker.collectiveAddress)} ${what}${blamed}`;
       if (request.isErrorRetryable) this.restart(active, reason, []);
       else this.finish(active.job.jobId, JobState.JOB_STATE_FAILED, `${reason}.`);
-      return { shouldStop: true };
+      return { shouldStop: true, jobState: this.jobStateOf(active.job.jobId) };
     }
+    // A rank other than 0 says SUCCEEDED in its final report: its part is done (rank 0's finishes the job).
+    if (rank !== 0 && reported?.state === JobState.JOB_STATE_SUCCEEDED) active.finished.add(worker.workerId);
     if (rank === 0 && request.checkpointDir) active.pending.push({ step: request.checkpointStep ?? 0, dir: request.checkpointDir });
-    this.commitCheckpoints(active);
+    if (this.commitCheckpoints(active) && this.grow(active)) return { shouldStop: true, jobState: active.job.state };
     const ranks = reported === undefined ? undefined : this.recordRank(active, rank, worker.workerId, reported);
     if (rank === 0 && reported !== undefined) {
       // Rank 0 speaks for the job: every rank runs the same steps, and rank 0 writes the model.
@@ -236,7 +249,7 @@ export class CoordinatorCore {
       active.job = { ...active.job, updatedUnixMs: this.now(), progress };
       if (reported.state === JobState.JOB_STATE_SUCCEEDED) {
         this.finish(active.job.jobId, JobState.JOB_STATE_SUCCEEDED, '');
-        return { shouldStop: true };
+        return { shouldStop: true, jobState: JobState.JOB_STATE_SUCCEEDED };
       }
       this.store.updateJob(active.job, active.ringGeneration);
       this.emit(active.job);
@@ -245,7 +258,7 @@ export class CoordinatorCore {
       active.job = { ...active.job, progress: { ...progressOf(active.job), ranks } };
       this.emit(active.job);
     }
-    return { shouldStop: false };
+    return { shouldStop: false, jobState: active.job.state };
   }
 
   /** Keeps `rank`'s latest step, step time and all-reduce time; returns every rank's, in rank order. */
@@ -265,7 +278,8 @@ export class CoordinatorCore {
     const active = worker.jobId === undefined ? undefined : this.active.get(worker.jobId);
     if (active === undefined) return;
     const rank = active.ranks.findIndex((row) => row.workerId === worker.workerId);
-    if (rank >= 0) this.restart(active, `${describeRank(rank, worker.workerId, worker.collectiveAddress)} left${why}`, [worker.workerId]);
+    if (rank >= 0 && active.finished.has(worker.workerId)) this.log(`job ${active.job.jobId}: ${describeRank(rank, worker.workerId, worker.collectiveAddress)} finished its part and left`);
+    else if (rank >= 0) this.restart(active, `${describeRank(rank, worker.workerId, worker.collectiveAddress)} left${why}`, [worker.workerId]);
     else if (active.rendezvous !== undefined) {
       active.rendezvous.expected.delete(worker.workerId);
       this.tryForm(active);
@@ -293,7 +307,7 @@ export class CoordinatorCore {
       if (active === undefined) continue;
       active.rendezvous?.expected.delete(worker.workerId);
       const rank = active.ranks.findIndex((row) => row.workerId === worker.workerId);
-      if (rank < 0) continue;
+      if (rank < 0 || active.finished.has(worker.workerId)) continue;
       const lost = lostByJob.get(active.job.jobId) ?? [];
       lost.push({ rank, workerId: worker.workerId, address: worker.collectiveAddress });
       lostByJob.set(active.job.jobId, lost);
@@ -324,6 +338,7 @@ export class CoordinatorCore {
     this.store.replaceAssignments(jobId, []);
     this.active.delete(jobId);
     this.jobSecrets.delete(jobId);
+    this.store.setJobSecret(jobId, null);
     for (const worker of this.workers.all()) this.release(worker, jobId);
     this.log(`job ${jobId} ${JobState[state]}${errorMessage === '' ? '' : `: ${errorMessage}`}`);
     this.emit(job);
@@ -354,6 +369,7 @@ export class CoordinatorCore {
     const generation = active.ringGeneration;
     for (const worker of this.workers.all()) if (!workers.includes(worker)) this.release(worker, jobId);
     active.rankFigures = undefined; // a re-formed ring numbers its ranks afresh
+    active.finished = new Set();
     active.ranks = workers.map((worker, rank) => {
       worker.jobId = jobId;
       return { jobId, rank, workerId: worker.workerId, collectiveAddress: worker.collectiveAddress, ringGeneration: generation };
@@ -387,14 +403,14 @@ export class CoordinatorCore {
    * A rank was lost or failed with a retryable fault: stop the ring (its generation is now stale, so
    * every rank's next heartbeat or report says stop) and wait for its workers to check in again.
    */
-  private restart(active: ActiveJob, reason: string, lost: readonly string[]): void {
+  private restart(active: ActiveJob, reason: string, lost: readonly string[], isGrowth = false): void {
     const jobId = active.job.jobId;
-    if (active.restarts >= active.policy.maxRestarts) {
+    if (!isGrowth && active.restarts >= active.policy.maxRestarts) {
       const limit = `the ring was already re-formed ${active.restarts} times (max_restarts ${active.policy.maxRestarts})`;
       this.finish(jobId, JobState.JOB_STATE_FAILED, `${reason}; ${limit}. Check the workers' logs, then resubmit the job or raise max_restarts.`);
       return;
     }
-    active.restarts += 1;
+    if (!isGrowth) active.restarts += 1;
     const expected = new Set(active.ranks.map((row) => row.workerId).filter((id) => !lost.includes(id) && this.workers.get(id) !== undefined));
     for (const id of lost) {
       const worker = this.workers.get(id);
@@ -408,7 +424,9 @@ export class CoordinatorCore {
     active.job = {
       ...active.job,
       state,
-      statusMessage: `re-forming the ring (restart ${active.restarts} of max_restarts ${active.policy.maxRestarts}) from ${from}: ${reason}`,
+      statusMessage: isGrowth
+        ? `re-forming the ring from ${from}: ${reason}`
+        : `re-forming the ring (restart ${active.restarts} of max_restarts ${active.policy.maxRestarts}) from ${from}: ${reason}`,
       updatedUnixMs: this.now(),
       progress: { ...progressOf(active.job), state, restarts: active.restarts },
     };
@@ -467,9 +485,9 @@ export class CoordinatorCore {
     this.emit(active.job);
   }
 
-  /** The newest reported checkpoint whose steps every rank's ledger covers becomes the resume point. */
-  private commitCheckpoints(active: ActiveJob): void {
-    if (active.pending.length === 0) return;
+  /** The newest reported checkpoint whose steps every rank's ledger covers becomes the resume point; true when one did. */
+  private commitCheckpoints(active: ActiveJob): boolean {
+    if (active.pending.length === 0) return false;
     const jobId = active.job.jobId;
     for (let i = active.pending.length - 1; i >= 0; i--) {
       const candidate = active.pending[i]!;
@@ -477,8 +495,27 @@ export class CoordinatorCore {
       active.committed = candidate;
       active.pending = active.pending.slice(i + 1);
       this.store.updateMembership(jobId, this.membershipOf(active));
-      return;
+      return true;
     }
+    return false;
+  }
+
+  /**
+   * Workers that registered during the job join it at its next committed checkpoint: the ring
+   * re-forms from that checkpoint with them, up to max_workers (so a shrunken ring grows back).
+   * Jobs still queued get idle workers first. A growth is no failure: it does not count toward
+   * max_restarts. True when the ring now re-forms.
+   */
+  private grow(active: ActiveJob): boolean {
+    const room = active.policy.maxWorkers - active.ranks.length;
+    if (room <= 0 || active.committed === undefined) return false;
+    for (const other of this.active.values()) if (other.job.state === JobState.JOB_STATE_PENDING) return false;
+    const joining = this.workers.idle(this.now(), this.idleFreshMs).slice(0, room);
+    if (joining.length === 0) return false;
+    const names = joining.map((w) => `worker ${w.workerId} at ${w.collectiveAddress}`).join(', ');
+    const size = active.ranks.length + joining.length;
+    this.restart(active, `${names} registered during the job; the ring grows from ${active.ranks.length} to ${size} ranks at checkpoint step ${active.committed.step}`, [], true);
+    return true;
   }
 
   /** Ledger rows are taken from the ranks of a job's current ring only (a stale ring's steps are redone). */
@@ -507,8 +544,12 @@ export class CoordinatorCore {
   }
 
   private lastJobState(worker: WorkerRecord): JobState {
-    if (worker.lastJobId === undefined) return JobState.JOB_STATE_UNSPECIFIED;
-    return (this.active.get(worker.lastJobId)?.job ?? this.store.getJob(worker.lastJobId))?.state ?? JobState.JOB_STATE_UNSPECIFIED;
+    return this.jobStateOf(worker.lastJobId);
+  }
+
+  private jobStateOf(jobId: string | undefined): JobState {
+    if (jobId === undefined) return JobState.JOB_STATE_UNSPECIFIED;
+    return (this.active.get(jobId)?.job ?? this.store.getJob(jobId))?.state ?? JobState.JOB_STATE_UNSPECIFIED;
   }
 
   private membershipOf(active: ActiveJob): { restarts: number; committedStep: number; committedDir: string } {
@@ -526,6 +567,7 @@ export class CoordinatorCore {
       committed: membership.committedDir === '' ? undefined : { step: membership.committedStep, dir: membership.committedDir },
       pending: [],
       rendezvous: undefined,
+      finished: new Set(),
     };
   }
 
@@ -564,8 +606,12 @@ export class CoordinatorCore {
 
   /** This rank's two pair keys of the job's ring generation: only the ranks of a pair hold its key. */
   private ringKeys(jobId: string, rank: number, worldSize: number, ringGeneration: number): { sendKey: Buffer; receiveKey: Buffer } {
-    let secret = this.jobSecrets.get(jobId);
-    if (secret === undefined) this.jobSecrets.set(jobId, (secret = randomBytes(32)));
+    let secret = this.jobSecrets.get(jobId) ?? this.store.jobSecret(jobId);
+    if (secret === undefined) {
+      secret = randomBytes(32);
+      this.store.setJobSecret(jobId, secret);
+    }
+    this.jobSecrets.set(jobId, secret);
     return ringKeysOf(secret, jobId, rank, worldSize, ringGeneration);
   }
 

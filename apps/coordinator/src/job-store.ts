@@ -49,6 +49,8 @@ const ADDED_COLUMNS = [
   'committed_step INTEGER NOT NULL DEFAULT 0',
   "committed_dir TEXT NOT NULL DEFAULT ''",
   "status_message TEXT NOT NULL DEFAULT ''",
+  // The running job's ring secret (its pair keys derive from it), kept until the job finishes.
+  'job_secret BLOB',
 ];
 
 const SCHEMA = `
@@ -126,6 +128,20 @@ export class JobStore {
   membership(jobId: string): MembershipRow {
     const row = this.db.prepare('SELECT restarts, committed_step, committed_dir FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined;
     return { restarts: row?.restarts ?? 0, committedStep: row?.committed_step ?? 0, committedDir: row?.committed_dir ?? '' };
+  }
+
+  /**
+   * The job's ring secret, so a restarted coordinator hands a rank that had not fetched its
+   * assignment yet the same pair keys as its neighbours already hold; undefined until drawn.
+   */
+  jobSecret(jobId: string): Buffer | undefined {
+    const row = this.db.prepare('SELECT job_secret FROM jobs WHERE job_id = ?').get(jobId) as { job_secret: Buffer | null } | undefined;
+    return row?.job_secret ?? undefined;
+  }
+
+  /** Stores the secret (null: forget it, once the job finished). */
+  setJobSecret(jobId: string, secret: Buffer | null): void {
+    this.db.prepare('UPDATE jobs SET job_secret = ? WHERE job_id = ?').run(secret, jobId);
   }
 
   getJob(jobId: string): Job | undefined {

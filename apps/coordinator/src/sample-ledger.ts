@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { StepSamples } from '@tunefleet/proto';
 
 /** One rank's consumption in one committed optimizer step. */
@@ -158,4 +158,14 @@ export function toRanges(ids: Iterable<number>): number[] {
     else ranges.push(id, id + 1);
   }
   return ranges;
+}
+
+/** `SampleLedger.check` on a coordinator's database file (read-only; the coordinator may be running). */
+export function checkLedgerFile(dbPath: string, jobId: string, numExamples: number, fullEpochs: ReadonlySet<number>): LedgerReport {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return new SampleLedger(db).check(jobId, numExamples, fullEpochs);
+  } finally {
+    db.close();
+  }
 }

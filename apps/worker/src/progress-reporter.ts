@@ -3,8 +3,12 @@ import type { LogEntry, TrainerCallbacks, TrainerProgress } from '@tunefleet/tra
 import type { RingSyncStats } from './ring-gradient-sync.ts';
 
 export interface ProgressSink {
-  /** Sends one report; resolves with the coordinator's should_stop. */
-  (progress: JobProgress): Promise<boolean>;
+  /**
+   * Sends one report; resolves with the coordinator's should_stop. `isFinal`: the rank's last
+   * report (rank 0's SUCCEEDED, another rank's last ledger rows), retried while the coordinator is
+   * unreachable (it may be restarting), since nothing else would carry it.
+   */
+  (progress: JobProgress, options?: { readonly isFinal?: boolean }): Promise<boolean>;
 }
 
 // A step update at most this often between log entries: a watcher's progress bar moves even with

@@ -129,8 +129,9 @@ export async function runJob(context: JobContext): Promise<JobOutcome> {
     if (inputs.evalSet) await trainer.evaluate();
     log(`job ${assignment.jobId}: rank ${assignment.rank} done, ${result.globalStep} steps, train_loss ${result.trainingLoss.toFixed(4)}`);
     if (assignment.rank === 0) await writeJobModelCard(spec, args, assignment.worldSize, inputs, log);
-    // Rank 0 has written the model by now; its SUCCEEDED finishes the job.
-    await reporter.report(assignment.rank === 0 ? JobState.JOB_STATE_SUCCEEDED : JobState.JOB_STATE_RUNNING);
+    // Rank 0 has written the model by now; its SUCCEEDED finishes the job. Another rank's says its
+    // part is done, so its exit (before rank 0's report) is no lost rank.
+    await context.report(reporter.snapshot(JobState.JOB_STATE_SUCCEEDED), { isFinal: true });
     return 'succeeded';
   } catch (error) {
     if (isStopped) return 'stopped';

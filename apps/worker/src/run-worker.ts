@@ -126,25 +126,32 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
           rank: assignment.rank,
           worldSize: assignment.worldSize,
           rightAddress: assignment.rightAddress,
+          leftAddress: assignment.leftAddress,
           // The job's pair keys; an assignment without them (keys derived from the token) proves only the token.
           ...(assignment.sendKey.length > 0 ? { sendKey: assignment.sendKey } : {}),
           ...(assignment.receiveKey.length > 0 ? { receiveKey: assignment.receiveKey } : {}),
         });
         heartbeat.ringGeneration = assignment.ringGeneration;
         const current = assignment;
-        const report = async (progress: JobProgress): Promise<boolean> => {
+        const report = async (progress: JobProgress, reportOptions?: { readonly isFinal?: boolean }): Promise<boolean> => {
           const taken = ledger.take();
           try {
-            const response = await link!.reportProgress({
-              workerId,
-              ringGeneration: current.ringGeneration,
-              progress,
-              errorCode: '',
-              errorMessage: '',
-              isErrorRetryable: false,
-              suspectRanks: [],
-              ...taken,
-            });
+            const send = () =>
+              link!.reportProgress({
+                workerId,
+                ringGeneration: current.ringGeneration,
+                progress,
+                errorCode: '',
+                errorMessage: '',
+                isErrorRetryable: false,
+                suspectRanks: [],
+                ...taken,
+              });
+            // The last report is retried through a coordinator restart: it alone finishes the job (rank 0) or completes its ledger.
+            const response = reportOptions?.isFinal ? await retryWhileUnreachable(send, options.connectTimeoutMs ?? 60_000, options.signal) : await send();
+            // A stop while the job goes on means the ring re-forms: leave it without a final model
+            // (the resumed ring writes that), as a heartbeat's stop does; a cancel stops the Trainer.
+            if (response.shouldStop) heartbeat!.stop(CONTINUING.has(response.jobState));
             return response.shouldStop;
           } catch (error) {
             ledger.putBack(taken);

@@ -9,3 +9,4 @@ export {
 } from './init-backend.ts';
 export { registerGradients, GRADIENT_KERNELS } from './gradients/register-gradients.ts';
 export { copyTensorInto } from './copy-tensor.ts';
+export { setComputePrecision, type ComputePrecision, type ComputePrecisionState } from './compute-precision.ts';

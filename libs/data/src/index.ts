@@ -20,6 +20,10 @@
  * rank with batch B*W reads and every example of an epoch is used exactly once across ranks.
  * Token classification: `encodeTaggedSentences(readConll(...).sentences, tokenizer, options)` labels
  * the first sub-token of each word (`alignWordLabels`) and -100 elsewhere.
+ * Long texts: `encodeLongTexts` keeps a head, a tail, both, or every sliding window (rows carry
+ * their document's label; `averageWindowLogits` gives a document the mean of its windows' logits).
+ * Masked LM: `encodeMaskedLmTexts` (lines or packed blocks) gives a `MaskedLmDataset` whose batches
+ * are masked per (seed, epoch, example) (`maskRow`, HF's 15% / 80-10-10).
  * Tokenizers are seen through the structural `BatchTokenizer` / `WordTokenizer` interfaces.
  */
 export { DataError, formatBadRow, MAX_LISTED_BAD_ROWS, type BadRow, type DataErrorCode } from './data-error.ts';
@@ -35,7 +39,10 @@ export { permutation } from './permutation.ts';
 export { EncodedDataset, type EncodedBatch, type EncodedRows } from './encoded-dataset.ts';
 export { encodeExamples, type BatchTokenizer, type EncodeOptions } from './encode-examples.ts';
 export { batchesForEpoch, batchIndicesForEpoch, epochOrder, lengthGroupedOrder, type EpochOptions } from './epoch-batches.ts';
-export { encodeTaggedSentences, type WordTokenizer } from './encode-tagged-sentences.ts';
+export { encodeTaggedSentences, type EncodeTaggedOptions, type WordTokenizer } from './encode-tagged-sentences.ts';
+export { splitWordsWithOffsets, type OffsetWord } from './read-conll-words.ts';
+export * from './long-text/index.ts';
+export * from './mlm/index.ts';
 export {
   emptyBatch,
   globalMicroBatchesPerEpoch,

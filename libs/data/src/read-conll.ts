@@ -1,3 +1,4 @@
+import { IGNORE_INDEX } from '@tunefleet/core';
 import { noExamplesError, settleBadRows, type BadRow } from './data-error.ts';
 import { buildLabelMap, unknownLabelReason, type LabelMap } from './label-map.ts';
 import { decodeLines, readRawFile } from './raw-file.ts';
@@ -24,6 +25,11 @@ export interface ReadConllOptions {
   /** An existing tag map (from a model's config.json); default: built from this file's tags. */
   readonly labelMap?: LabelMap;
   readonly skipBadRows?: boolean;
+  /**
+   * false: a line may hold only a token (prediction input); a tag, when present, is kept in `tags`,
+   * an untagged or unknown one gets tag "" / id -100. Default true: every line needs a known tag.
+   */
+  readonly requireTags?: boolean;
 }
 
 interface Draft {
@@ -57,7 +63,7 @@ export async function readConll(file: string, options: ReadConllOptions = {}): P
       current = { line, words: [], tags: [], lines: [], isBad: false };
       drafts.push(current);
     }
-    const fields = raw.badUtf8Lines.has(line) ? 'invalid UTF-8' : splitTokenLine(text);
+    const fields = raw.badUtf8Lines.has(line) ? 'invalid UTF-8' : splitTokenLine(text, options.requireTags ?? true);
     if (typeof fields === 'string') {
       badRows.push({ file, line, reason: fields });
       current.isBad = true;
@@ -68,9 +74,14 @@ export async function readConll(file: string, options: ReadConllOptions = {}): P
     }
   }
   const good = drafts.filter((draft) => !draft.isBad);
-  const labelMap = options.labelMap ?? buildLabelMap(good.flatMap((draft) => draft.tags));
+  const labelMap = options.labelMap ?? buildLabelMap(good.flatMap((draft) => draft.tags.filter((tag) => tag !== '')));
   const sentences: TaggedSentence[] = [];
   for (const draft of good) {
+    if (options.requireTags === false) {
+      const tagIds = draft.tags.map((tag) => labelMap.label2id[tag] ?? IGNORE_INDEX);
+      sentences.push({ line: draft.line, words: draft.words, tags: draft.tags, tagIds });
+      continue;
+    }
     const unknown = draft.tags.findIndex((tag) => unknownLabelReason(labelMap, tag) !== undefined);
     if (unknown >= 0) {
       const reason = unknownLabelReason(labelMap, draft.tags[unknown], 'tag') as string;
@@ -85,11 +96,11 @@ export async function readConll(file: string, options: ReadConllOptions = {}): P
   return { file, sentences, labelMap, badRows };
 }
 
-function splitTokenLine(text: string): { word: string; tag: string } | string {
+function splitTokenLine(text: string, requireTag: boolean): { word: string; tag: string } | string {
   const fields = text.includes('\t') ? text.split('\t') : text.trim().split(/\s+/);
   const word = fields[0];
   const tag = fields.length > 1 ? fields[fields.length - 1].trim() : '';
   if (word.trim() === '') return 'empty token';
-  if (tag === '') return `expected "token<TAB>tag", found no tag after "${word}"`;
+  if (tag === '' && requireTag) return `expected "token<TAB>tag", found no tag after "${word}"`;
   return { word, tag };
 }

@@ -16,4 +16,13 @@ export { RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenCl
 export { ROBERTA_ARCHITECTURES, XLM_ROBERTA_ARCHITECTURES } from './roberta/architectures.ts';
 export { robertaPositionIds } from './roberta/position-ids.ts';
 export { EncoderModel } from './layers/encoder-model.ts';
-export { architectureOf, taskOfArchitecture, type PretrainedModel } from './model-families.ts';
+export { architectureOf, causalModelTypeOfArchitecture, taskOfArchitecture, type CausalLanguageModel, type PretrainedModel } from './model-families.ts';
+export { ModelTaskError, type ModelTaskErrorCode } from './layers/model-task-error.ts';
+export { DecoderModel, type DecodeInput } from './layers/decoder-model.ts';
+export { disposeKeyValueCache, type KeyValueCache, type LayerKeyValue } from './layers/causal-attention.ts';
+export { causalLmLoss } from './layers/causal-lm-loss.ts';
+export type { SaveDecoderOptions } from './layers/save-decoder-model.ts';
+export { GPT2_ARCHITECTURE, Gpt2LMHeadModel } from './gpt2/gpt2-model.ts';
+export { LLAMA_ARCHITECTURES, LlamaForCausalLM } from './llama/llama-model.ts';
+export { inverseFrequencies } from './llama/rotary.ts';
+export * from './generation/index.ts';

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readCheckpointWeights, validateShapes, type TensorData } from './checkpoint/index.ts';
 import { numLabels, readModelConfig, type BertConfig, type ModelConfig } from './config/index.ts';
-import type { ModelTask } from './trainable.ts';
+import type { AnyModelTask } from './trainable.ts';
 import { sameShape, type BertModel } from './bert/bert-model.ts';
 import { BertModelError } from './bert/bert-model-error.ts';
 import { parameterSeed } from './bert/init-weights.ts';
-import { architectureOf, familyOf, type PretrainedModel } from './model-families.ts';
+import { architectureOf, familyOf, type CausalLanguageModel, type PretrainedModel } from './model-families.ts';
+import type { Gpt2Config, LlamaConfig } from './config/index.ts';
 
 export interface CreateModelOptions {
   /** Seed of the initial weights; the same seed gives the same model. */
@@ -14,11 +15,13 @@ export interface CreateModelOptions {
 }
 
 /** A freshly initialised model (Hugging Face's `_init_weights`) of the config's family for `task`. */
-export function createModel(config: BertConfig, task: ModelTask, options?: CreateModelOptions): BertModel;
-export function createModel(config: ModelConfig, task: ModelTask, options?: CreateModelOptions): PretrainedModel;
-export function createModel(config: ModelConfig, task: ModelTask, options: CreateModelOptions = {}): PretrainedModel {
+export function createModel(config: BertConfig, task: AnyModelTask, options?: CreateModelOptions): BertModel;
+export function createModel(config: Gpt2Config | LlamaConfig, task: 'causal-lm', options?: CreateModelOptions): CausalLanguageModel;
+export function createModel(config: ModelConfig, task: AnyModelTask, options?: CreateModelOptions): PretrainedModel;
+export function createModel(config: ModelConfig, task: AnyModelTask, options: CreateModelOptions = {}): PretrainedModel {
   const seed = options.seed ?? 42;
   const family = familyOf(config);
+  architectureOf(config, task); // MODEL_TASK_UNSUPPORTED when the family has no such head
   const initial = new Map<string, tf.Tensor>();
   [...family.parameterShapes(config, task)].forEach(([name, shape], index) => {
     initial.set(name, family.initialParameter(config, name, shape, parameterSeed(seed, index)));
@@ -27,7 +30,7 @@ export function createModel(config: ModelConfig, task: ModelTask, options: Creat
 }
 
 export interface LoadPretrainedOptions {
-  task: ModelTask;
+  task: AnyModelTask;
   /** Overrides the checkpoint's label count; names become LABEL_0.. unless id2label is given. */
   numLabels?: number;
   id2label?: Record<string, string>;
@@ -122,7 +125,7 @@ export function loadWeights(model: { readonly parameters: ReadonlyMap<string, tf
 
 export { getWeights } from './bert/save-model.ts';
 
-function buildModel(config: ModelConfig, task: ModelTask, initial: Map<string, tf.Tensor>): PretrainedModel {
+function buildModel(config: ModelConfig, task: AnyModelTask, initial: Map<string, tf.Tensor>): PretrainedModel {
   try {
     return familyOf(config).build(config, task, initial);
   } finally {
@@ -135,7 +138,7 @@ function withLabels(config: ModelConfig, options: LoadPretrainedOptions, file: s
   if (id2label === undefined && options.label2id !== undefined) {
     id2label = Object.fromEntries(Object.entries(options.label2id).map(([label, id]) => [String(id), label]));
   }
-  if (id2label === undefined && options.numLabels !== undefined && options.numLabels !== numLabels(config)) {
+  if (id2label === undefined && options.numLabels !== undefined && options.numLabels !== numLabels(config as { num_labels?: number })) {
     id2label = Object.fromEntries(Array.from({ length: options.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
   }
   if (id2label === undefined) return config;

@@ -17,20 +17,28 @@ export interface ModelBatch {
   readonly labels?: Int32Array;
 }
 
+/** The heads of the encoder families (BERT, DistilBERT, RoBERTa / XLM-R). */
 export type ModelTask = 'sequence-classification' | 'token-classification' | 'masked-lm';
+/** Next-token prediction of the decoder-only families (GPT-2, Llama / Qwen2): `*ForCausalLM`, `GPT2LMHeadModel`. */
+export type CausalTask = 'causal-lm';
+/** Every task a TrainableModel can have. */
+export type AnyModelTask = ModelTask | CausalTask;
 
 /** What the Trainer needs from a model, and nothing more. */
 export interface TrainableModel {
-  readonly task: ModelTask;
+  readonly task: AnyModelTask;
   /** Trainable parameters keyed by their Hugging Face checkpoint names, in a fixed order. */
   readonly parameters: ReadonlyMap<string, tf.Variable>;
   /**
    * Logits: `[batch, numLabels]` for sequence classification, `[batch, seq, numLabels]` for token
-   * classification, `[batch, seq, vocab]` for masked LM. `training` turns dropout on;
+   * classification, `[batch, seq, vocab]` for masked and causal LM. `training` turns dropout on;
    * `dropoutSeed` makes dropout masks reproducible.
    */
   forward(batch: ModelBatch, options: { training: boolean; dropoutSeed?: number }): tf.Tensor;
-  /** Mean cross-entropy over the labelled positions (ignore_index -100), as Hugging Face computes it. */
+  /**
+   * Mean cross-entropy over the labelled positions (ignore_index -100), as Hugging Face computes it.
+   * Causal LM: labels are the input ids, shifted inside the loss (position t predicts label t + 1).
+   */
   loss(logits: tf.Tensor, batch: ModelBatch): tf.Scalar;
   /** Whether a parameter takes weight decay (false for biases and LayerNorm weights). */
   isDecayed(name: string): boolean;

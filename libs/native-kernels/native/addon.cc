@@ -11,6 +11,7 @@ namespace tunefleet::binding {
 BindingTable accumulateBindings();
 BindingTable adamwBindings();
 BindingTable attentionBindings();
+BindingTable bf16Bindings();
 BindingTable dropoutBindings();
 BindingTable elementwiseBindings();
 BindingTable gatherBindings();
@@ -25,7 +26,7 @@ namespace {
 
 Napi::Object ExportAll(Napi::Env env, Napi::Object exports) {
   const BindingTable families[] = {
-      accumulateBindings(), adamwBindings(),  attentionBindings(), dropoutBindings(),
+      accumulateBindings(), adamwBindings(),  attentionBindings(), bf16Bindings(),  dropoutBindings(),
       elementwiseBindings(), gatherBindings(), layerNormBindings(), layoutBindings(),
       matMulBindings(),      sharedMemoryBindings(), unaryBindings(),
   };

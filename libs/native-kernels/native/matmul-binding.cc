@@ -48,6 +48,8 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     need(info, bIndex.data[i] >= 0 && (p.k * p.n == 0 || bIndex.data[i] < bMats), "matMul: bIndex out of range");
   need(info, bias.data == nullptr || bias.length == p.n, "matMul: bias length != n");
   need(info, num(info, 12) >= 0 && num(info, 12) < kActivationCount, "matMul: unknown activation");
+  p.aMatrices = aMats;
+  p.bMatrices = bMats;
   p.a = a.data;
   p.b = b.data;
   p.out = out.data;

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "bf16.h"
 #include "matmul.h"
 #include "thread-pool.h"
 
@@ -58,7 +59,17 @@ static void gemmBlock(const MatMulArgs& p, int64_t i, int64_t r0, int64_t r1, in
               static_cast<int>(ldb), beta, c, static_cast<int>(p.n));
 }
 
-void matMul(const MatMulArgs& p) {
+void matMul(const MatMulArgs& args) {
+  MatMulArgs p = args;
+  // bf16 (bf16.h): on oneDNN, or emulated by rounding the inputs for the float32 products below.
+  if (precision() != Precision::kF32 && p.m > 0 && p.n > 0 && p.k > 0) {
+    if (precision() == Precision::kBf16) {
+      bf16MatMul(p);  // bias added there; the activation below
+      if (p.activation != Activation::kLinear) activate(p.out, p.batch * p.m * p.n, p.activation, p.alpha);
+      return;
+    }
+    p = withBf16RoundedInputs(args);
+  }
   const int threadCount = pool().size();
   const bool isSmall = p.m * p.n * p.k < kSmallMatrixMacs;
   if (threadCount > 1 && p.batch >= threadCount && (isSmall || p.batch % threadCount == 0)) {

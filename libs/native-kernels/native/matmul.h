@@ -23,6 +23,7 @@ struct MatMulArgs {
   bool transposeA, transposeB;
   const int32_t* aIndex;  // per output matrix: which matrix of a (null: i)
   const int32_t* bIndex;  // per output matrix: which matrix of b (null: i)
+  int64_t aMatrices, bMatrices;  // matrices a and b hold (0: batch)
   const float* bias;      // [n] added to every row, or null
   Activation activation;
   float alpha;            // leaky relu slope

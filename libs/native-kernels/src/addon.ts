@@ -38,6 +38,12 @@ export interface NativeAddon {
     activation: number,
     alpha: number,
   ): void;
+  /** What bf16 products run on: oneDNN built in, the CPU's AVX512-BF16, oneDNN's version and the kernel it picks. */
+  bf16Support(): { dnnl: boolean; cpuBf16: boolean; detail: string };
+  /** Precision of every following matMul: 0 f32, 1 bf16 on oneDNN, 2 bf16 emulated; returns the one in use. */
+  setMatMulPrecision(mode: number): number;
+  /** out = x rounded to the nearest bf16 (ties to even), as floats. */
+  roundToBf16(x: Float32Array, out: Float32Array): void;
   unsortedSegmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, inner: number, numSegments: number): void;
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
   softmaxGrad(y: Float32Array, dy: Float32Array, dx: Float32Array, cols: number): void;
@@ -182,6 +188,9 @@ const ADDON_FUNCTIONS: Record<AddonFunctionName, true> = {
   threads: true,
   blasConfig: true,
   matMul: true,
+  bf16Support: true,
+  setMatMulPrecision: true,
+  roundToBf16: true,
   unsortedSegmentSum: true,
   softmax: true,
   softmaxGrad: true,

@@ -17,6 +17,15 @@ export { attention, attentionQkv, type AttentionOptions } from './fused-attentio
 export { applyDropout, keepMask } from './dropout.ts';
 export { addLayerNorm, gelu, layerNorm } from './fused-ops.ts';
 export { isNativeActive } from './native-context.ts';
+export {
+  bf16Support,
+  roundToBf16,
+  setMatMulPrecision,
+  type Bf16Support,
+  type MatMulMode,
+  type MatMulPrecision,
+  type MatMulPrecisionState,
+} from './matmul-precision.ts';
 export { NativeKernelError, type NativeKernelErrorCode } from './native-kernel-error.ts';
 export { KernelInputError, type KernelInputErrorCode } from './kernel-input-error.ts';
 export { checkGatherIndices, planGather, planSegmentSum, type GatherPlan, type SegmentSumPlan } from './kernels/gather-plan.ts';

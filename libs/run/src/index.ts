@@ -29,7 +29,7 @@ export { TrainingArgumentsField } from './training-arguments-field.ts';
 export { fieldIssues, parseRunConfig, pickRunSpec, RunSpecSchema, type ParsedRunConfig, type RunSpec } from './run-spec.ts';
 export { RunSpecError, type RunSpecErrorCode, type RunSpecIssue } from './run-spec-error.ts';
 export { runArgumentsFromWire, runArgumentsInputFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
-export { loadJobInputs, loadRunInputs, type RunInputs } from './run-inputs.ts';
+export { documentMetrics, loadJobInputs, loadRunInputs, longTextOptions, type RunInputs } from './run-inputs.ts';
 export {
   checkCheckpointRoom,
   checkLabelKinds,
@@ -37,6 +37,9 @@ export {
   checkSequenceLength,
   checkpointBytes,
   parameterCountOf,
+  readPositionTable,
+  type EncodedFile,
+  type PositionTable,
   type StatFs,
 } from './preflight.ts';
 export { PreflightError, type PreflightErrorCode } from './preflight-error.ts';

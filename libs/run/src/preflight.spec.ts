@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkCheckpointRoom, checkLabelKinds, checkOutputDirWritable, checkpointBytes, checkSequenceLength } from './preflight.ts';
+import { checkCheckpointRoom, checkLabelKinds, checkOutputDirWritable, checkpointBytes, checkSequenceLength, readPositionTable } from './preflight.ts';
 import { PreflightError } from './preflight-error.ts';
 
 let work: string;
@@ -63,27 +63,42 @@ describe('checkCheckpointRoom', () => {
   });
 });
 
-describe('checkSequenceLength', () => {
+describe('readPositionTable and checkSequenceLength', () => {
   const writeConfig = (config: Record<string, unknown>) => writeFile(join(work, 'config.json'), JSON.stringify(config));
+  const rowsOf = (...lengths: number[]) => ({ size: lengths.length, length: (index: number) => lengths[index]! });
 
-  it("refuses a max_seq_length past a BERT model's position table, naming the flag and max_position_embeddings", async () => {
+  it("refuses a row past a BERT model's position table, naming the flag, max_position_embeddings and the row", async () => {
     await writeConfig({ model_type: 'bert', max_position_embeddings: 64, hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, num_hidden_layers: 2 });
-    await checkSequenceLength(work, 64);
-    const error = await caught(() => checkSequenceLength(work, 65));
+    const table = await readPositionTable(work);
+    expect(table).toMatchObject({ limit: 64, description: 'max_position_embeddings 64' });
+    const lines: string[] = [];
+    checkSequenceLength(table, 64, [{ file: 'train.csv', dataset: rowsOf(70, 80) }], (line) => lines.push(line)); // truncated to 64: fits
+    expect(lines).toEqual([]);
+    const error = await caught(() => checkSequenceLength(table, 100, [{ file: 'train.csv', dataset: rowsOf(10, 12) }, { file: 'dev.csv', dataset: rowsOf(9, 65, 11) }], () => {}));
     expect(error.code).toBe('MAX_SEQ_LENGTH_TOO_LONG');
-    expect(error.message).toMatch(/max_seq_length \(--max-seq-length\) 65 is longer than .*config\.json has max_position_embeddings 64/);
+    expect(error.message).toMatch(/max_seq_length \(--max-seq-length\) 100 is longer than the model's position table \(.*config\.json has max_position_embeddings 64\): row 2 of dev\.csv .* is 65 tokens long/);
     expect(error.message).toMatch(/Lower --max-seq-length to 64 or less/);
+  });
+
+  it('lets a run whose rows all fit go on, with a warning naming the flag', async () => {
+    await writeConfig({ model_type: 'bert', max_position_embeddings: 32, hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, num_hidden_layers: 2 });
+    const lines: string[] = [];
+    checkSequenceLength(await readPositionTable(work), 128, [{ file: 'train.csv', dataset: rowsOf(10, 32) }], (line) => lines.push(line));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/pre-flight warning: max_seq_length \(--max-seq-length\) 128 is longer .* no row is longer than 32 tokens, so training goes on/);
   });
 
   it("counts RoBERTa's positions after the padding index", async () => {
     await writeConfig({ model_type: 'roberta', max_position_embeddings: 514, pad_token_id: 1 });
-    await checkSequenceLength(work, 512);
-    const error = await caught(() => checkSequenceLength(work, 513));
-    expect(error.message).toMatch(/max_position_embeddings 514 \(512 positions after pad_token_id 1\)/);
+    const table = await readPositionTable(work);
+    expect(table).toMatchObject({ limit: 512, description: 'max_position_embeddings 514 (512 positions after pad_token_id 1)' });
+    const error = await caught(() => checkSequenceLength(table, 513, [{ file: 'a.csv', dataset: rowsOf(513) }], () => {}));
+    expect(error.code).toBe('MAX_SEQ_LENGTH_TOO_LONG');
   });
 
   it('leaves a directory without config.json to the model loader', async () => {
-    await checkSequenceLength(join(work, 'nothing-here'), 100_000);
+    expect(await readPositionTable(join(work, 'nothing-here'))).toBeUndefined();
+    checkSequenceLength(undefined, 100_000, [{ file: 'a.csv', dataset: rowsOf(100_000) }], () => {});
   });
 });
 

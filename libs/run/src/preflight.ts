@@ -83,27 +83,58 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/**
- * Refuses a max_seq_length longer than the model's position table (from its config.json), which
- * would otherwise fail at the first batch holding such a row, possibly many steps in. A directory
- * without config.json is left to the model loader, which names what is missing.
- */
-export async function checkSequenceLength(modelDir: string, maxSeqLength: number): Promise<void> {
+/** The longest input a model embeds, from its config.json: `limit` tokens, and how the file says so. */
+export interface PositionTable {
+  readonly file: string;
+  readonly limit: number;
+  /** e.g. `max_position_embeddings 512`. */
+  readonly description: string;
+}
+
+/** The position table of the model in `modelDir`; undefined without config.json (the model loader names what is missing). */
+export async function readPositionTable(modelDir: string): Promise<PositionTable | undefined> {
   const file = join(modelDir, 'config.json');
-  if (!existsSync(file)) return;
+  if (!existsSync(file)) return undefined;
   const config = await readModelConfig(file);
-  const positions = config.max_position_embeddings;
-  const isRoberta = config.model_type === 'roberta' || config.model_type === 'xlm-roberta';
-  const limit = isRoberta ? robertaMaxSequenceLength(config) : positions;
-  if (maxSeqLength <= limit) return;
-  const table = isRoberta
-    ? `max_position_embeddings ${positions} (${limit} positions after pad_token_id ${config.pad_token_id})`
-    : `max_position_embeddings ${positions}`;
-  throw new PreflightError(
-    'MAX_SEQ_LENGTH_TOO_LONG',
-    `max_seq_length (--max-seq-length) ${maxSeqLength} is longer than the model's position table: ${file} has ${table}, ` +
-      `so an input can hold at most ${limit} tokens. Lower --max-seq-length to ${limit} or less.`,
-  );
+  const positions = Number(config.max_position_embeddings); // every family has it (a schema default of 512)
+  if (config.model_type === 'roberta' || config.model_type === 'xlm-roberta') {
+    const limit = robertaMaxSequenceLength(config);
+    return { file, limit, description: `max_position_embeddings ${positions} (${limit} positions after pad_token_id ${config.pad_token_id})` };
+  }
+  return { file, limit: positions, description: `max_position_embeddings ${positions}` };
+}
+
+/** An encoded file whose rows the model will embed: token counts by row (its encoded rows, in file order). */
+export interface EncodedFile {
+  readonly file: string;
+  readonly dataset: { readonly size: number; length(index: number): number };
+}
+
+/**
+ * max_seq_length against the model's position table. Within it: nothing to say. Past it, a row
+ * longer than the table (after truncation to max_seq_length) would fail at the first batch that
+ * holds it, possibly many steps in, so it is refused now, naming the flag, the table and the row;
+ * when every row fits (short sentences), the run goes on with a warning. Run after encoding,
+ * before the model is loaded.
+ */
+export function checkSequenceLength(table: PositionTable | undefined, maxSeqLength: number, files: readonly EncodedFile[], log: (line: string) => void): void {
+  if (table === undefined || maxSeqLength <= table.limit) return;
+  let longest: { file: string; row: number; length: number } | undefined;
+  for (const { file, dataset } of files) {
+    for (let index = 0; index < dataset.size; index++) {
+      const length = dataset.length(index);
+      if (longest === undefined || length > longest.length) longest = { file, row: index + 1, length };
+    }
+  }
+  const flag = `max_seq_length (--max-seq-length) ${maxSeqLength} is longer than the model's position table (${table.file} has ${table.description})`;
+  if (longest !== undefined && longest.length > table.limit) {
+    throw new PreflightError(
+      'MAX_SEQ_LENGTH_TOO_LONG',
+      `${flag}: row ${longest.row} of ${longest.file} (counting the rows read, header excluded) is ${longest.length} tokens long, and the model embeds at most ${table.limit}; ` +
+        `nothing was trained. Lower --max-seq-length to ${table.limit} or less (longer rows are then truncated).`,
+    );
+  }
+  log(`pre-flight warning: ${flag}; no row is longer than ${longest?.length ?? 0} tokens, so training goes on. Set --max-seq-length ${table.limit} or less to be safe.`);
 }
 
 const INTEGER_LIKE = /^[+-]?\d+$/;

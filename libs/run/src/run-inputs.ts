@@ -16,7 +16,7 @@ import { loadTokenizer, type PretrainedTokenizer } from '@tunefleet/tokenizer';
 import { classificationComputeMetrics, entityComputeMetrics, maskedLmComputeMetrics, type ComputeMetrics } from '@tunefleet/trainer';
 import type { RunArguments } from './run-arguments.ts';
 import { runArgumentsFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
-import { checkLabelKinds, checkSequenceLength } from './preflight.ts';
+import { checkLabelKinds, checkSequenceLength, readPositionTable } from './preflight.ts';
 
 /** Everything a run (or one rank of a job) reads before training. */
 export interface RunInputs {
@@ -43,8 +43,8 @@ export function loadJobInputs(spec: RunArgumentsWire, seed: number, log: (line: 
  */
 export async function loadRunInputs(run: RunArguments, seed: number, log: (line: string) => void): Promise<RunInputs> {
   const { task } = run;
-  // Pre-flight: a sequence longer than the position table is refused before any row is read.
-  await checkSequenceLength(run.model_name_or_path, run.max_seq_length);
+  // Pre-flight: the model's position table, read before any row (max_seq_length is checked against it after encoding).
+  const positions = await readPositionTable(run.model_name_or_path);
   const tokenizer = await loadTokenizer(run.model_name_or_path);
   const encodeOptions = { maxLength: run.max_seq_length, padId: tokenizer.padTokenId };
   const skipBadRows = run.skip_bad_rows;
@@ -96,6 +96,9 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
       evalSet = encodeTaggedSentences(validation.sentences, tokenizer, encodeOptions);
     }
   }
+  // Pre-flight: a row longer than the position table fails now, naming the flag and the row, not at its first batch.
+  const encodedFiles = [{ file: run.train_file, dataset: trainSet }, ...(evalSet && run.validation_file ? [{ file: run.validation_file, dataset: evalSet }] : [])];
+  checkSequenceLength(positions, run.max_seq_length, encodedFiles, log);
   const numLabels = Object.keys(labelMap.label2id).length;
   const { model } = await loadPretrained(run.model_name_or_path, {
     task,
@@ -112,7 +115,7 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
 }
 
 /** long_text_strategy and stride as libs/data takes them; an unset stride is a quarter of the window. */
-export function longTextOptions(run: RunArguments, padId: number) {
+export function longTextOptions(run: Pick<RunArguments, 'max_seq_length' | 'long_text_strategy' | 'stride'>, padId: number) {
   const budget = run.max_seq_length - 2;
   return { maxLength: run.max_seq_length, padId, strategy: run.long_text_strategy, stride: run.stride ?? Math.floor(budget / 4) };
 }

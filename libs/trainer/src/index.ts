@@ -21,8 +21,19 @@ export {
   argmaxLastAxis,
   classificationComputeMetrics,
   computeClassificationMetrics,
+  maskedLmComputeMetrics,
   type ClassificationMetrics,
 } from './classification-metrics.ts';
+export {
+  computeEntityMetrics,
+  entityComputeMetrics,
+  extractEntities,
+  flattenEntityMetrics,
+  tagSequences,
+  type EntityMetrics,
+  type EntityScores,
+  type TaggedEntity,
+} from './entity-metrics.ts';
 export { planTraining, type TrainingPlan } from './training-plan.ts';
 export { listCheckpoints, loadModelWeights } from './checkpoints.ts';
 export { Trainer } from './trainer.ts';

@@ -24,7 +24,7 @@ export class NonfiniteStepGuard {
     if (this.consecutive > this.maxConsecutive) {
       throw new TrainerError(
         'NONFINITE_STEPS',
-        `step ${step}: loss ${loss} / gradient norm ${gradNorm} is not finite, the ${this.consecutive}th such step in a row ` +
+        `step ${step}: loss ${loss} / gradient norm ${gradNorm} is not finite, ${this.consecutive} such steps in a row ` +
           `(max_nonfinite_steps ${this.maxConsecutive}); training stopped before it changed a weight. Lower --learning-rate, ` +
           'check the data for broken rows, or raise --max-nonfinite-steps.',
       );

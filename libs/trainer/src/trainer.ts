@@ -1,5 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setComputePrecision, type ComputePrecision } from '@tunefleet/compute';
 import { readSafetensors, type TrainableModel } from '@tunefleet/model';
 import { AdamW } from './adamw.ts';
 import { FusedAdamW, type Optimizer } from './fused-adamw.ts';
@@ -48,6 +49,9 @@ export class Trainer {
   /** The last optimizer step's gradient sync time and learning rate, for the observer. */
   private lastSyncSeconds = 0;
   private lastStepLearningRate = Number.NaN;
+  /** The matrix products' precision this Trainer set (bf16, bf16_full_eval), or null: the backend's float32. */
+  private precision: ComputePrecision | null = null;
+  private isPrecisionLogged = false;
 
   constructor(options: TrainerOptions & ObservedTrainerOptions) {
     this.options = options;
@@ -81,6 +85,7 @@ export class Trainer {
     if (resumeDir !== null) await this.resumeFrom(resumeDir);
     else await this.checkOutputDir();
     this.announce(plan, dataset.size);
+    this.usePrecision(this.args.bf16 ? 'bf16' : 'fp32');
 
     const startStep = this.state.globalStep;
     const startMs = performance.now();
@@ -150,6 +155,33 @@ export class Trainer {
       throw error;
     } finally {
       accumulator.dispose();
+      this.usePrecision(null);
+    }
+  }
+
+  /**
+   * Sets the backend's product precision (null: back to float32, as before this Trainer); logs what
+   * runs the products the first time bf16 is set, so a run says at start whether bf16 is emulated.
+   */
+  private usePrecision(precision: ComputePrecision | null): void {
+    if ((precision ?? 'fp32') === (this.precision ?? 'fp32')) {
+      this.precision = precision;
+      return;
+    }
+    const state = setComputePrecision(precision ?? 'fp32');
+    if (precision === 'bf16' && !this.isPrecisionLogged) this.options.log?.(`mixed precision: ${state.detail}`);
+    this.isPrecisionLogged ||= precision === 'bf16';
+    this.precision = precision;
+  }
+
+  /** Runs an evaluation or prediction in bf16 when bf16 or bf16_full_eval asks for it, then restores the precision. */
+  private withEvalPrecision<T>(fn: () => T): T {
+    const before = this.precision;
+    this.usePrecision(this.args.bf16 || this.args.bf16_full_eval ? 'bf16' : before);
+    try {
+      return fn();
+    } finally {
+      this.usePrecision(before);
     }
   }
 
@@ -182,7 +214,7 @@ export class Trainer {
   /** Logits (and labels, metrics when the dataset has labels) for every example, in dataset order. */
   async predict(dataset: BatchSource, metricKeyPrefix = 'test'): Promise<PredictionOutput> {
     const startMs = performance.now();
-    const output = predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed);
+    const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed));
     const metrics = this.buildMetrics(output, metricKeyPrefix, startMs);
     const base = { logits: output.logits, shape: output.shape, metrics };
     return output.labelIds === undefined ? base : { ...base, labelIds: output.labelIds };
@@ -365,7 +397,7 @@ export class Trainer {
 
   private async runEvaluation(dataset: BatchSource, prefix: string): Promise<Record<string, number>> {
     const startMs = performance.now();
-    const output = predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed);
+    const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed));
     const metrics = this.buildMetrics(output, prefix, startMs);
     this.observer.onEvaluate(metrics);
     await this.logEntry({ ...metrics });

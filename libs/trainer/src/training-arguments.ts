@@ -69,6 +69,12 @@ export const TrainingArgumentsSchema = z.strictObject({
   // next fails the run naming the step. 3: a rare overflowing batch is survivable, a diverged run
   // (or a poisoned gradient) stops within a few steps instead of training through NaN.
   max_nonfinite_steps: z.number().int().nonnegative().default(3),
+  // HF's bf16 mixed precision (torch.autocast on the CPU): the matrix products of training and
+  // evaluation take bf16 inputs and accumulate in float32; weights, optimizer state, softmax,
+  // LayerNorm and the loss stay float32. Needs the native backend. Off by default, as in HF.
+  bf16: z.boolean().default(false).describe('bf16 mixed precision: matrix products in bf16 with float32 accumulation (native backend)'),
+  // HF's bf16_full_eval: evaluation and prediction in bf16 even when training is float32.
+  bf16_full_eval: z.boolean().default(false).describe('Evaluate and predict with bf16 matrix products'),
 });
 
 type ParsedArguments = z.output<typeof TrainingArgumentsSchema>;

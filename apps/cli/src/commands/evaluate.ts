@@ -11,6 +11,7 @@ import { startBackend } from '../backend.ts';
 import { CliConfigError } from '../cli-config-error.ts';
 import type { InferenceOptions } from '../inference-options.ts';
 import { inferenceTrainer, loadModelDirectory } from '../inference.ts';
+import { evaluateLongTexts, evaluateTokenClassification, modelTaskOf } from '../inference-tasks.ts';
 
 export interface EvaluateOptions extends InferenceOptions {
   readonly file: string;
@@ -20,6 +21,10 @@ export interface EvaluateOptions extends InferenceOptions {
 /** `tunefleet evaluate`: metrics of a saved model on a labelled file (and per group with --group-column), as JSON on stdout. */
 export async function runEvaluate(options: EvaluateOptions): Promise<number> {
   await startBackend(options);
+  // Token classification (entity F1 per type) and long texts (windows averaged per text): issue 13.
+  const task = await modelTaskOf(options.model_name_or_path);
+  if (task === 'token-classification') return evaluateTokenClassification(options);
+  if (task === 'sequence-classification' && options.long_text_strategy !== 'head') return evaluateLongTexts(options);
   const scored = await scoreModel(options.model_name_or_path, options.file, options);
   const output: Record<string, unknown> = { file: options.file, examples: scored.examples.length, ...scored.metrics };
   if (options.group_column !== undefined) {

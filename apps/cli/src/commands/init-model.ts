@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { BERT_PRESETS, createModel, familyPresetConfig, type ModelTask, type ModelType } from '@tunefleet/model';
+import { BERT_PRESETS, createModel, familyPresetConfig, type AnyModelTask, type ModelConfig, type ModelType } from '@tunefleet/model';
 import { BertTokenizer, SubwordTokenizer, type PretrainedTokenizer } from '@tunefleet/tokenizer';
 import { startBackend } from '../backend.ts';
 import { CliConfigError } from '../cli-config-error.ts';
@@ -19,14 +19,26 @@ export interface InitModelOptions {
   backend?: string;
 }
 
-const TASKS: readonly ModelTask[] = ['sequence-classification', 'token-classification', 'masked-lm'];
-const ARCHS: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta'];
-/** The tokenizer model each family is built with: WordPiece for BERT and DistilBERT, tokenizer.json BPE / Unigram for RoBERTa / XLM-R. */
-const TOKENIZER_OF: Readonly<Record<ModelType, 'WordPiece' | 'BPE' | 'Unigram'>> = { bert: 'WordPiece', distilbert: 'WordPiece', roberta: 'BPE', 'xlm-roberta': 'Unigram' };
+const TASKS: readonly AnyModelTask[] = ['sequence-classification', 'token-classification', 'masked-lm', 'causal-lm'];
+const ARCHS: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2'];
+/** Decoder-only families: their one head is the causal LM (GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM). */
+const CAUSAL_ARCHS: readonly ModelType[] = ['gpt2', 'llama', 'qwen2'];
+/** --task's default: what an encoder gets when none is named; a causal family takes it as causal-lm. */
+const DEFAULT_TASK = 'sequence-classification';
+/** The tokenizer model each family is built with: WordPiece for BERT and DistilBERT, tokenizer.json BPE / Unigram for RoBERTa / XLM-R, BPE for the causal families. */
+const TOKENIZER_OF: Readonly<Record<ModelType, 'WordPiece' | 'BPE' | 'Unigram'>> = {
+  bert: 'WordPiece',
+  distilbert: 'WordPiece',
+  roberta: 'BPE',
+  'xlm-roberta': 'Unigram',
+  gpt2: 'BPE',
+  llama: 'BPE',
+  qwen2: 'BPE',
+};
 
 /** `tunefleet init-model`: a randomly initialised checkpoint in Hugging Face layout. */
 export async function runInitModel(options: InitModelOptions): Promise<number> {
-  if (!TASKS.includes(options.task as ModelTask)) {
+  if (!TASKS.includes(options.task as AnyModelTask)) {
     throw new CliConfigError(`--task: "${options.task}" is not one of ${TASKS.join(', ')}`);
   }
   if (!Number.isInteger(options.numLabels) || options.numLabels < 1) {
@@ -34,6 +46,12 @@ export async function runInitModel(options: InitModelOptions): Promise<number> {
   }
   const arch = (options.arch ?? 'bert') as ModelType;
   if (!ARCHS.includes(arch)) throw new CliConfigError(`--arch: "${options.arch}" is not one of ${ARCHS.join(', ')}`);
+  const isCausal = CAUSAL_ARCHS.includes(arch);
+  if (isCausal && options.task !== 'causal-lm' && options.task !== DEFAULT_TASK) {
+    throw new CliConfigError(`--task: --arch ${arch} is a causal language model, its one head is causal-lm (got "${options.task}")`);
+  }
+  if (!isCausal && options.task === 'causal-lm') throw new CliConfigError(`--task: --arch ${arch} has no causal-lm head; use --arch ${CAUSAL_ARCHS.join(', ')}`);
+  const task = (isCausal ? 'causal-lm' : options.task) as AnyModelTask;
   await startBackend({ backend: options.backend });
   const tokenizer = await readTokenizer(options, arch);
   const id2label = Object.fromEntries(Array.from({ length: options.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
@@ -43,10 +61,9 @@ export async function runInitModel(options: InitModelOptions): Promise<number> {
     padTokenId: tokenizer.padTokenId,
     bosTokenId: tokenizer.clsTokenId,
     eosTokenId: tokenizer.sepTokenId,
-    id2label,
-    label2id,
+    ...(isCausal ? {} : { id2label, label2id }),
   });
-  const model = createModel(config, options.task as ModelTask, { seed: options.seed });
+  const model = createModel(config, task, { seed: options.seed });
   try {
     await mkdir(options.output, { recursive: true });
     await model.save(options.output);
@@ -54,14 +71,26 @@ export async function runInitModel(options: InitModelOptions): Promise<number> {
   } finally {
     model.dispose();
   }
-  const [layers, hidden] = config.model_type === 'distilbert' ? [config.n_layers, config.dim] : [config.num_hidden_layers, config.hidden_size];
+  const [layers, hidden] = sizeOf(config);
   process.stderr.write(`wrote ${options.preset} ${arch} (${layers}x${hidden}, vocab ${config.vocab_size}) to ${options.output}\n`);
   return 0;
 }
 
+/** [layers, hidden] under each family's field names. */
+function sizeOf(config: ModelConfig): [number, number] {
+  switch (config.model_type) {
+    case 'distilbert':
+      return [config.n_layers, config.dim];
+    case 'gpt2':
+      return [config.n_layer, config.n_embd];
+    default:
+      return [config.num_hidden_layers, config.hidden_size];
+  }
+}
+
 /**
  * `--vocab`: a vocab.txt (WordPiece) or a tokenizer.json (its model type must be the family's:
- * WordPiece for bert/distilbert, BPE for roberta, Unigram for xlm-roberta).
+ * WordPiece for bert/distilbert, BPE for roberta, gpt2, llama and qwen2, Unigram for xlm-roberta).
  */
 async function readTokenizer(options: InitModelOptions, arch: ModelType): Promise<PretrainedTokenizer> {
   const expected = TOKENIZER_OF[arch];

@@ -119,7 +119,13 @@ export async function runLocalCluster(input: LocalClusterInput): Promise<number>
     };
     const watched = client.watchJob(job.jobId, onUpdate).then((final): Outcome => ({ kind: 'job', job: final }));
     watched.catch(() => undefined); // the stream breaks when the coordinator stops after Ctrl-C
-    const outcome = await Promise.race([watched, interrupted, workers.allGone((exit) => progress.message(describeLostWorker(exit))).then((exit): Outcome => ({ kind: 'worker-exit', exit }))]);
+    // Once the outcome is known, workers exit because this command stops them: no "the job goes on".
+    let isEnding = false;
+    const onWorkerLost = (exit: WorkerExit): void => {
+      if (!isEnding) progress.message(describeLostWorker(exit));
+    };
+    const outcome = await Promise.race([watched, interrupted, workers.allGone(onWorkerLost).then((exit): Outcome => ({ kind: 'worker-exit', exit }))]);
+    isEnding = true;
     if (outcome.kind === 'signal') return await interrupt(outcome.signal, progress, client, job.jobId);
     const final = outcome.kind === 'job' ? outcome.job : await afterWorkerExit(outcome.exit, watched, client, job.jobId);
     progress.stop();

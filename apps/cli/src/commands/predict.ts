@@ -6,6 +6,7 @@ import { startBackend } from '../backend.ts';
 import { CliConfigError } from '../cli-config-error.ts';
 import type { InferenceOptions } from '../inference-options.ts';
 import { inferenceTrainer, loadModelDirectory } from '../inference.ts';
+import { modelTaskOf, predictLongTexts, predictTokenClassification } from '../inference-tasks.ts';
 
 export interface PredictOptions extends InferenceOptions {
   readonly input: string;
@@ -18,6 +19,9 @@ const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.json']);
 /** `tunefleet predict`: one JSON object per input row with label, score and logits. */
 export async function runPredict(options: PredictOptions): Promise<number> {
   await startBackend(options);
+  const modelTask = await modelTaskOf(options.model_name_or_path);
+  if (modelTask === 'token-classification') return predictTokenClassification(options);
+  if (modelTask === 'sequence-classification' && options.long_text_strategy !== 'head') return predictLongTexts(options, () => readInput(options));
   const { model, tokenizer, labelMap, task } = await loadModelDirectory(options.model_name_or_path);
   try {
     if (task !== 'sequence-classification') {

@@ -161,7 +161,7 @@ export class DataPlaneListener {
         this.options.logger.warn('refused a data-plane connection', { peer, reason });
         this.refuse(socket, StatusCode.Rejected, reason);
         // An authenticated connection is the left neighbour's: the collective waiting on it fails now, naming it.
-        state.inbox?.fail(new PeerUnavailableError(state.inbox.expect.leftRank, peer, `its data-plane connection ${reason}`));
+        state.inbox?.fail(new PeerUnavailableError(state.inbox.expect.leftRank, state.inbox.expect.leftAddress ?? peer, `its data-plane connection (from ${peer}) ${reason}`));
       }, frameReadTimeoutMs);
       frameTimer.unref();
     };
@@ -235,7 +235,8 @@ export class DataPlaneListener {
       clearTimeout(frameTimer);
       // Only a connection that carried valid frames is the left neighbour's; a stranger's is just gone.
       if (state.isGoodbye || state.isRefused || this.isClosed || state.framesReceived === 0) return;
-      state.inbox!.fail(new PeerUnavailableError(state.inbox!.expect.leftRank, peer, 'its data-plane connection to this rank broke mid-collective'));
+      const expect = state.inbox!.expect;
+      state.inbox!.fail(new PeerUnavailableError(expect.leftRank, expect.leftAddress ?? peer, `its data-plane connection (from ${peer}) to this rank broke mid-collective`));
     });
     const timer = setTimeout(() => {
       if (state.isHelloDone || state.isRefused) return;

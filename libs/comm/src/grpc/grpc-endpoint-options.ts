@@ -48,6 +48,11 @@ export interface RingAssignment {
   /** host:port of rank (rank + 1) mod worldSize. */
   readonly rightAddress: string;
   /**
+   * host:port of rank (rank - 1) mod worldSize, the only sender to this rank. Optional: it only
+   * names that rank in errors about its inbound connection (instead of its ephemeral client port).
+   */
+  readonly leftAddress?: string;
+  /**
    * The pair keys of this rank (peer-keys.ts: from the job's fresh secret, given by the coordinator):
    * `sendKey` of (rank -> right neighbour), `receiveKey` of (left neighbour -> rank). Every data-plane
    * connection and Exchange stream proves its pair's key and MACs every frame with it. Without them

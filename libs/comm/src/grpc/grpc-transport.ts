@@ -71,7 +71,7 @@ export class GrpcTransport implements Transport {
     this.openLanes = new Array<ExchangeLane | undefined>(this.lanes).fill(undefined);
     this.dataLanes = new Array<Promise<DataPlaneLane | undefined> | undefined>(this.lanes).fill(undefined);
     const leftRank = (this.rank + this.worldSize - 1) % this.worldSize;
-    this.inbox = new Mailbox({ jobId: this.jobId, leftRank, maxPayloadBytes: this.maxChunkBytes });
+    this.inbox = new Mailbox({ jobId: this.jobId, leftRank, ...(assignment.leftAddress ? { leftAddress: assignment.leftAddress } : {}), maxPayloadBytes: this.maxChunkBytes });
     const token = endpoint.options.token;
     this.sendKey = assignment.sendKey ?? derivePairKey(token, this.jobId, this.rank, this.rightRank);
     this.receiveKey = assignment.receiveKey ?? derivePairKey(token, this.jobId, leftRank, this.rank);
@@ -291,7 +291,7 @@ export class GrpcTransport implements Transport {
       isFinished = true;
       // Only a stream that carried valid frames is the left neighbour's; a stranger's is just gone.
       if (!this.isClosed && framesReceived > 0) {
-        this.inbox.fail(new PeerUnavailableError(leftRank, call.getPeer(), 'its stream to this rank broke mid-collective'));
+        this.inbox.fail(new PeerUnavailableError(leftRank, this.inbox.expect.leftAddress ?? call.getPeer(), `its stream (from ${call.getPeer()}) to this rank broke mid-collective`));
       }
     });
   }

@@ -15,6 +15,11 @@ export interface MailboxExpectations {
   readonly jobId: string;
   /** The only rank allowed to send to this one. */
   readonly leftRank: number;
+  /**
+   * The left neighbour's advertised address (host:port of its endpoint), when known: errors about
+   * its inbound connection name it, not the ephemeral port the connection came from.
+   */
+  readonly leftAddress?: string;
   readonly maxPayloadBytes: number;
 }
 

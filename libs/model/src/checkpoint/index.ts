@@ -4,6 +4,7 @@ export { SUPPORTED_DTYPES, type SupportedDtype, float16ToNumber } from './dtype.
 export { elementCount, type SafetensorsContents, type TensorData } from './tensor-data.ts';
 export { parseSafetensors, readSafetensors } from './safetensors-read.ts';
 export { serializeSafetensors, writeSafetensors } from './safetensors-write.ts';
+export { DEFAULT_MAX_SHARD_BYTES, planShards, writeSafetensorsModel } from './safetensors-shards-write.ts';
 export { validateShapes } from './validate-shapes.ts';
 export { findWeightsFile, isShardIndex, readCheckpointWeights, readShardedCheckpoint, readWeightMap, readWeightsFile, shardFiles, WEIGHT_FILES, type WeightFile } from './checkpoint-files.ts';
 export { parseTorchBin, readTorchBin } from './torch-bin-read.ts';

@@ -6,7 +6,7 @@ import { BERT_PRESETS, type BertPresetName } from './presets.ts';
 export interface FamilyPresetFields {
   readonly vocabSize: number;
   readonly padTokenId: number;
-  /** `<s>` / `</s>` (RoBERTa, XLM-R); BERT and DistilBERT do not write them. */
+  /** `<s>` / `</s>` (RoBERTa, XLM-R), `<|endoftext|>` (GPT-2); BERT and DistilBERT do not write them. */
   readonly bosTokenId?: number;
   readonly eosTokenId?: number;
   readonly id2label?: Record<string, string>;
@@ -17,7 +17,9 @@ export interface FamilyPresetFields {
  * A config of `modelType` at one of BERT's sizes (Google's miniatures, base), with the tokenizer's
  * vocabulary and special ids. DistilBERT names the sizes `n_layers`/`dim`/`n_heads`/`hidden_dim`;
  * RoBERTa and XLM-R take roberta-base's own fields (positions 512 + pad_token_id + 1, one token
- * type, LayerNorm eps 1e-5).
+ * type, LayerNorm eps 1e-5). GPT-2 takes the sizes as n_layer/n_embd/n_head with GPT-2's 1024
+ * positions; Llama and Qwen2 take them with multi-head attention (num_key_value_heads = heads),
+ * 2048 positions and tied embeddings at these small sizes (as SmolLM); the causal families have no labels.
  */
 export function familyPresetConfig(modelType: ModelType, preset: BertPresetName, fields: FamilyPresetFields): ModelConfig {
   const bert = BERT_PRESETS[preset];
@@ -58,6 +60,40 @@ export function familyPresetConfig(modelType: ModelType, preset: BertPresetName,
           bos_token_id: fields.bosTokenId ?? 0,
           eos_token_id: fields.eosTokenId ?? 2,
           ...labels,
+        },
+        source,
+      );
+    case 'gpt2':
+      return parseModelConfig(
+        {
+          model_type: 'gpt2',
+          vocab_size: fields.vocabSize,
+          n_layer: bert.num_hidden_layers,
+          n_embd: bert.hidden_size,
+          n_head: bert.num_attention_heads,
+          n_positions: 1024,
+          bos_token_id: fields.bosTokenId ?? fields.eosTokenId ?? null,
+          eos_token_id: fields.eosTokenId ?? null,
+          ...(fields.padTokenId === fields.eosTokenId ? {} : { pad_token_id: fields.padTokenId }),
+        },
+        source,
+      );
+    case 'llama':
+    case 'qwen2':
+      return parseModelConfig(
+        {
+          model_type: modelType,
+          vocab_size: fields.vocabSize,
+          hidden_size: bert.hidden_size,
+          num_hidden_layers: bert.num_hidden_layers,
+          num_attention_heads: bert.num_attention_heads,
+          num_key_value_heads: bert.num_attention_heads,
+          intermediate_size: bert.intermediate_size,
+          max_position_embeddings: 2048,
+          tie_word_embeddings: true,
+          bos_token_id: fields.bosTokenId ?? null,
+          eos_token_id: fields.eosTokenId ?? null,
+          pad_token_id: fields.padTokenId,
         },
         source,
       );

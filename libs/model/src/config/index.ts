@@ -11,3 +11,7 @@ export { readConfigJson, writeModelConfig } from './config-file.ts';
 export { distilBertParameterShapes } from './distilbert-parameter-shapes.ts';
 export { robertaParameterShapes } from './roberta-parameter-shapes.ts';
 export { familyPresetConfig, type FamilyPresetFields } from './family-presets.ts';
+export { GPT2_ACTIVATIONS, Gpt2ConfigSchema, gpt2InnerSize, parseGpt2Config, type Gpt2Config } from './gpt2-config.ts';
+export { LlamaConfigSchema, llamaBiases, llamaHeadDim, llamaKeyValueHeads, parseLlamaConfig, Qwen2ConfigSchema, ROPE_TYPES, type LlamaConfig, type RopeType } from './llama-config.ts';
+export { gpt2ParameterShapes, llamaParameterShapes } from './causal-parameter-shapes.ts';
+export { positionLimit } from './position-limit.ts';

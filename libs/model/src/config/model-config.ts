@@ -2,13 +2,15 @@ import { parseBertConfig, type BertConfig } from './bert-config.ts';
 import { ConfigError } from './config-error.ts';
 import { readConfigJson } from './config-file.ts';
 import { parseDistilBertConfig, type DistilBertConfig } from './distilbert-config.ts';
+import { parseGpt2Config, type Gpt2Config } from './gpt2-config.ts';
+import { parseLlamaConfig, type LlamaConfig } from './llama-config.ts';
 import { parseRobertaConfig, type RobertaConfig } from './roberta-config.ts';
 
 /** The config of any supported model family; `model_type` tells them apart. */
-export type ModelConfig = BertConfig | DistilBertConfig | RobertaConfig;
+export type ModelConfig = BertConfig | DistilBertConfig | RobertaConfig | Gpt2Config | LlamaConfig;
 export type ModelType = ModelConfig['model_type'];
 
-export const MODEL_TYPES: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta'];
+export const MODEL_TYPES: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2'];
 
 /**
  * Hugging Face class-name prefix of each family, longest first (an `XLMRoberta...` class is not a
@@ -19,6 +21,9 @@ const CLASS_PREFIXES: readonly (readonly [string, ModelType])[] = [
   ['DistilBert', 'distilbert'],
   ['Roberta', 'roberta'],
   ['Bert', 'bert'],
+  ['GPT2', 'gpt2'],
+  ['Llama', 'llama'],
+  ['Qwen2', 'qwen2'],
 ];
 
 /** The family a Hugging Face class name (`RobertaForMaskedLM`) belongs to, if tunefleet has it. */
@@ -62,6 +67,11 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
     case 'roberta':
     case 'xlm-roberta':
       return parseRobertaConfig(withType, file);
+    case 'gpt2':
+      return parseGpt2Config(withType, file);
+    case 'llama':
+    case 'qwen2':
+      return parseLlamaConfig(withType, file);
   }
 }
 

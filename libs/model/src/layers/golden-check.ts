@@ -10,7 +10,7 @@ import { parseModelConfig } from '../config/index.ts';
 import { familyOf } from '../model-families.ts';
 import { loadPretrained } from '../pretrained.ts';
 import { maxAbsDiff, readBatch } from '../test-support.ts';
-import type { ModelTask } from '../trainable.ts';
+import type { AnyModelTask, ModelTask } from '../trainable.ts';
 
 /**
  * Parity with the float64 PyTorch references (tools/reference/*_reference.py), dropout off, as
@@ -23,7 +23,7 @@ const GRAD_ABS = 1e-6;
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
-export async function expectGoldenParity(fixture: string, task: ModelTask, backend: string): Promise<void> {
+export async function expectGoldenParity(fixture: string, task: AnyModelTask, backend: string): Promise<void> {
   await initBackend({ backend: backend as 'cpu' | 'wasm' | 'native' });
   expect(tf.getBackend()).toBe(backend);
   const dir = join(FIXTURES_DIR, fixture, task);

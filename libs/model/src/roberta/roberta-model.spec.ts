@@ -80,8 +80,8 @@ describe('config.json dispatch', () => {
   });
 
   it('an unsupported model_type or architecture is CONFIG_UNSUPPORTED_MODEL naming it; so is a class of another family', () => {
-    expect(() => parseModelConfig({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }, 'm/config.json')).toThrow(
-      expect.objectContaining({ code: 'CONFIG_UNSUPPORTED_MODEL', message: expect.stringContaining('model_type "gpt2" (architectures[0] "GPT2LMHeadModel") is not supported') }),
+    expect(() => parseModelConfig({ model_type: 'gpt_neox', architectures: ['GPTNeoXForCausalLM'] }, 'm/config.json')).toThrow(
+      expect.objectContaining({ code: 'CONFIG_UNSUPPORTED_MODEL', message: expect.stringContaining('model_type "gpt_neox" (architectures[0] "GPTNeoXForCausalLM") is not supported') }),
     );
     expect(() => parseModelConfig({ architectures: ['AlbertForMaskedLM'] }, 'm/config.json')).toThrow(expect.objectContaining({ code: 'CONFIG_UNSUPPORTED_MODEL', message: expect.stringContaining('"AlbertForMaskedLM"') }));
     expect(() => parseModelConfig({ model_type: 'bert', architectures: ['RobertaForMaskedLM'] }, 'm/config.json')).toThrow(/is a roberta class but model_type is "bert"/);

@@ -1,0 +1,13 @@
+// Generation for decoder models (greedy, sampling, key/value cache, generation_config.json); exported through libs/model's index.ts.
+export { generate, type FinishReason, type GenerateOptions, type GenerateResult } from './generate.ts';
+export {
+  eosTokenIds,
+  GenerationConfigSchema,
+  generationConfigFromModelConfig,
+  parseGenerationConfig,
+  readGenerationConfig,
+  writeGenerationConfig,
+  type GenerationConfig,
+} from './generation-config.ts';
+export { GenerationError, type GenerationErrorCode } from './generation-error.ts';
+export { applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, sampleFrom, softmax } from './logits-processors.ts';
