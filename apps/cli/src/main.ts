@@ -71,12 +71,12 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('init-model')
-    .description('write a randomly initialised checkpoint (BERT, DistilBERT, RoBERTa or XLM-R at Google miniature sizes)')
+    .description('write a randomly initialised checkpoint (BERT, DistilBERT, RoBERTa, XLM-R, GPT-2, Llama or Qwen2 at miniature sizes)')
     .addOption(new Option('--preset <name>', 'model size').choices(['tiny', 'mini', 'small', 'base']).makeOptionMandatory())
-    .addOption(new Option('--arch <family>', 'model family').choices(['bert', 'distilbert', 'roberta', 'xlm-roberta']).default('bert'))
-    .requiredOption('--vocab <file>', 'vocab.txt (WordPiece: bert, distilbert) or a tokenizer.json (byte-level BPE: roberta; Unigram: xlm-roberta)')
+    .addOption(new Option('--arch <family>', 'model family').choices(['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2']).default('bert'))
+    .requiredOption('--vocab <file>', 'vocab.txt (WordPiece: bert, distilbert) or a tokenizer.json (byte-level BPE: roberta, gpt2, llama, qwen2; Unigram: xlm-roberta)')
     .option('--num-labels <n>', 'classification labels of the head', (v) => Number(v), 2)
-    .option('--task <task>', 'head: sequence-classification | token-classification | masked-lm', 'sequence-classification')
+    .option('--task <task>', 'head: sequence-classification | token-classification | masked-lm (encoders); causal-lm (gpt2, llama, qwen2: their one head)', 'sequence-classification')
     .option('--seed <n>', 'initialisation seed', (v) => Number(v), 42)
     .option('--uncased [bool]', 'lower-case text (bert-base-uncased style)', (v) => v !== 'false', true)
     .requiredOption('--output <dir>', 'output directory')

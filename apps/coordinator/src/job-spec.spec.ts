@@ -97,6 +97,16 @@ describe('parseJobSpecYaml', () => {
     expect(run).not.toHaveProperty('gradient_dtype');
   });
 
+  it('carries the run fields without a typed wire field (task options, slices, gates) to the workers unchanged', () => {
+    const yaml = `${GOOD_YAML}group_column: domain\nlong_text_strategy: sliding-window\nstride: 16\ngate: ['accuracy>=-0.5']\n`;
+    const spec = parseJobSpecYaml(yaml, 'job.yaml');
+    const { run } = validateJobSpec(JobSpec.decode(JobSpec.encode(spec).finish()), 'SubmitJob');
+    expect(run).toEqual(validateJobSpecInput(parseYaml(yaml), 'job.yaml').run);
+    expect(run).toMatchObject({ group_column: 'domain', long_text_strategy: 'sliding-window', stride: 16, gate: ['accuracy>=-0.5'] });
+    const bad = specError(() => validateJobSpec({ ...spec, runArgumentsJson: '{"stride": "wide"}' }, 'SubmitJob'));
+    expect(bad.issues.map((issue) => issue.field)).toEqual(['stride']);
+  });
+
   it('reports YAML syntax errors and non-mapping documents', () => {
     expect(specError(() => parseJobSpecYaml('name: [unclosed', 'x.yaml')).issues[0].field).toBe('(yaml)');
     expect(specError(() => parseJobSpecYaml('- a\n- b\n', 'x.yaml')).message).toContain('expected a mapping');

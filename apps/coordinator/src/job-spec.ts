@@ -1,5 +1,5 @@
 import { GradientDtype, type JobSpec } from '@tunefleet/proto';
-import { ParallelArgumentsSchema, pickRunSpec, runArgumentsInputFromWire, RunSpecSchema, RunTaskSchema, type RunSpec } from '@tunefleet/run';
+import { ParallelArgumentsSchema, pickRunSpec, runArgumentsInputFromWire, runArgumentsJsonOf, RunSpecError, RunSpecSchema, RunTaskSchema, type RunSpec } from '@tunefleet/run';
 import { describeValue, trainingArgumentsToJSON, type TrainingArguments } from '@tunefleet/trainer';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
@@ -58,6 +58,7 @@ export function validateJobSpecInput(input: unknown, source: string, locate?: Is
     labelColumn: value.label_column,
     maxSeqLength: value.max_seq_length,
     skipBadRows: value.skip_bad_rows,
+    runArgumentsJson: runArgumentsJsonOf(value),
   };
   return Object.freeze({ spec: Object.freeze(spec), run: pickRunSpec(value), trainingArguments: value.training_arguments });
 }
@@ -65,9 +66,16 @@ export function validateJobSpecInput(input: unknown, source: string, locate?: Is
 /** Validates a JobSpec received over gRPC (proto3 zero values mean "not set"). */
 export function validateJobSpec(spec: JobSpec | undefined, source: string): ValidatedJobSpec {
   if (spec === undefined) throw new JobSpecError(source, [{ field: 'spec', message: 'is required' }]);
+  let runInput: Record<string, unknown>;
+  try {
+    runInput = runArgumentsInputFromWire(spec);
+  } catch (error) {
+    if (!(error instanceof RunSpecError)) throw error;
+    throw new JobSpecError(source, error.issues.map((issue) => ({ field: issue.field, message: issue.message })));
+  }
   const input: Record<string, unknown> = {
     name: spec.name,
-    ...runArgumentsInputFromWire(spec),
+    ...runInput,
     world_size: spec.worldSize,
     gradient_dtype: gradientDtypeName(spec.gradientDtype),
     collective_timeout_ms: spec.collectiveTimeoutMs === 0 ? undefined : spec.collectiveTimeoutMs,

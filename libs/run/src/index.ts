@@ -28,7 +28,7 @@ export { DEFAULT_COLLECTIVE_TIMEOUT_MS, ParallelArgumentsSchema, type ParallelAr
 export { TrainingArgumentsField } from './training-arguments-field.ts';
 export { fieldIssues, parseRunConfig, pickRunSpec, RunSpecSchema, type ParsedRunConfig, type RunSpec } from './run-spec.ts';
 export { RunSpecError, type RunSpecErrorCode, type RunSpecIssue } from './run-spec-error.ts';
-export { runArgumentsFromWire, runArgumentsInputFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
+export { runArgumentsFromWire, runArgumentsInputFromWire, runArgumentsJsonOf, type RunArgumentsWire } from './wire-run-arguments.ts';
 export { documentMetrics, loadJobInputs, loadRunInputs, longTextOptions, type RunInputs } from './run-inputs.ts';
 export {
   checkCheckpointRoom,

@@ -8,11 +8,19 @@ import {
   type ModelCardDataFile,
   type ModelCardDataset,
   type ModelCardEvaluation,
+  type ModelCardTask,
   trainingArgumentsToJSON,
   type SliceReport,
 } from '@tunefleet/trainer';
 import { RunSpecError } from './run-spec-error.ts';
 import type { RunSpec } from './run-spec.ts';
+
+/** The Hub's pipeline tag of each run task (the card's `pipeline_tag` and model-index task type). */
+const MODEL_CARD_TASKS: Readonly<Record<RunSpec['task'], ModelCardTask>> = {
+  'sequence-classification': 'text-classification',
+  'token-classification': 'token-classification',
+  'masked-lm': 'fill-mask',
+};
 
 /** What a run knows beyond its RunSpec and output directory when it writes the card. */
 export interface RunModelCardInput {
@@ -55,7 +63,7 @@ export async function writeRunModelCard(input: RunModelCardInput): Promise<strin
   const labels = config?.id2label === undefined ? undefined : Object.entries(config.id2label).sort(([a], [b]) => Number(a) - Number(b)).map(([, label]) => label);
   const card = renderModelCard({
     modelName: basename(dir),
-    task: run.task === 'token-classification' ? 'token-classification' : 'text-classification',
+    task: MODEL_CARD_TASKS[run.task],
     baseModel: run.model_name_or_path,
     datasets: [trainDataset, ...(evalDataset !== undefined && evalDataset.type !== trainDataset.type ? [evalDataset] : [])],
     dataFiles,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readModelConfig, robertaMaxSequenceLength } from '@tunefleet/model';
+import { positionLimit, readModelConfig } from '@tunefleet/model';
 import { PreflightError } from './preflight-error.ts';
 
 /**
@@ -96,12 +96,7 @@ export async function readPositionTable(modelDir: string): Promise<PositionTable
   const file = join(modelDir, 'config.json');
   if (!existsSync(file)) return undefined;
   const config = await readModelConfig(file);
-  const positions = Number(config.max_position_embeddings); // every family has it (a schema default of 512)
-  if (config.model_type === 'roberta' || config.model_type === 'xlm-roberta') {
-    const limit = robertaMaxSequenceLength(config);
-    return { file, limit, description: `max_position_embeddings ${positions} (${limit} positions after pad_token_id ${config.pad_token_id})` };
-  }
-  return { file, limit: positions, description: `max_position_embeddings ${positions}` };
+  return { file, ...positionLimit(config) };
 }
 
 /** An encoded file whose rows the model will embed: token counts by row (its encoded rows, in file order). */

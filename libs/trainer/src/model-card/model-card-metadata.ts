@@ -5,6 +5,7 @@ import { metricTitle, scoreName } from './metric-names.ts';
 const TASK_NAMES: Readonly<Record<ModelCardTask, string>> = {
   'text-classification': 'Text Classification',
   'token-classification': 'Token Classification',
+  'fill-mask': 'Fill-Mask',
 };
 
 // Metric ids of the Hub that classification results map to; a score named e.g. "f1_macro" is

@@ -172,7 +172,15 @@ export interface JobSpec {
   minWorkers?: number | undefined;
   maxWorkers?: number | undefined;
   minWorkersTimeoutMs?: number | undefined;
-  maxRestarts?: number | undefined;
+  maxRestarts?:
+    | number
+    | undefined;
+  /**
+   * Every other run field of libs/run's RunArgumentsSchema (task options, group_column, model card
+   * notes, gates, ...) as a JSON object with its snake_case keys, so a new run field reaches the
+   * workers without a wire change. The typed fields above win over the same key here.
+   */
+  runArgumentsJson?: string | undefined;
 }
 
 export interface Job {
@@ -273,6 +281,7 @@ function createBaseJobSpec(): JobSpec {
     maxWorkers: undefined,
     minWorkersTimeoutMs: undefined,
     maxRestarts: undefined,
+    runArgumentsJson: undefined,
   };
 }
 
@@ -331,6 +340,9 @@ export const JobSpec: MessageFns<JobSpec> = {
     }
     if (message.maxRestarts !== undefined) {
       writer.uint32(144).uint32(message.maxRestarts);
+    }
+    if (message.runArgumentsJson !== undefined) {
+      writer.uint32(242).string(message.runArgumentsJson);
     }
     return writer;
   },
@@ -486,6 +498,14 @@ export const JobSpec: MessageFns<JobSpec> = {
           message.maxRestarts = reader.uint32();
           continue;
         }
+        case 30: {
+          if (tag !== 242) {
+            break;
+          }
+
+          message.runArgumentsJson = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -517,6 +537,7 @@ export const JobSpec: MessageFns<JobSpec> = {
         ? globalThis.Number(object.minWorkersTimeoutMs)
         : undefined,
       maxRestarts: isSet(object.maxRestarts) ? globalThis.Number(object.maxRestarts) : undefined,
+      runArgumentsJson: isSet(object.runArgumentsJson) ? globalThis.String(object.runArgumentsJson) : undefined,
     };
   },
 
@@ -576,6 +597,9 @@ export const JobSpec: MessageFns<JobSpec> = {
     if (message.maxRestarts !== undefined) {
       obj.maxRestarts = Math.round(message.maxRestarts);
     }
+    if (message.runArgumentsJson !== undefined) {
+      obj.runArgumentsJson = message.runArgumentsJson;
+    }
     return obj;
   },
 
@@ -602,6 +626,7 @@ export const JobSpec: MessageFns<JobSpec> = {
     message.maxWorkers = object.maxWorkers ?? undefined;
     message.minWorkersTimeoutMs = object.minWorkersTimeoutMs ?? undefined;
     message.maxRestarts = object.maxRestarts ?? undefined;
+    message.runArgumentsJson = object.runArgumentsJson ?? undefined;
     return message;
   },
 };
