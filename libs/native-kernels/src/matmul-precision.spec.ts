@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bf16Support, roundToBf16, setMatMulPrecision, tryRegisterNativeBackend, type MatMulMode } from './index.ts';
+import { emulatedDetail } from './matmul-precision.ts';
 import { randomValues, sizeOf } from './test-support.ts';
 
 // Two threads so every split of the bf16 products runs (by batch, by rows, by column panels).
@@ -50,6 +51,20 @@ const SHAPES: [number, number, number, number, boolean, boolean, number][] = [
   [1, 3, 5, 7, false, false, 1], // too small to split
 ];
 
+describe('emulated bf16 says why at start', () => {
+  it('names a build without oneDNN and how to get it', () => {
+    const detail = emulatedDetail({ dnnl: false, cpuBf16: true, detail: 'built without oneDNN (libdnnl-dev was not installed when the addon was built)' }, false);
+    expect(detail).toBe(
+      'bf16 EMULATED (built without oneDNN (libdnnl-dev was not installed when the addon was built); install libdnnl-dev and rebuild with ' +
+        '`node libs/native-kernels/build.mjs`): inputs rounded to bf16, float32 products on OpenBLAS; same numerics, no speed-up',
+    );
+  });
+
+  it('names a CPU without AVX512-BF16', () => {
+    expect(emulatedDetail({ dnnl: true, cpuBf16: false, detail: 'oneDNN 2.6.3' }, false)).toMatch(/^bf16 EMULATED \(this CPU has no AVX512-BF16 instructions\)/);
+  });
+});
+
 describe.skipIf(!registration.ok)(`bf16 matrix products${skipReason}`, () => {
   afterEach(() => {
     setMatMulPrecision('fp32');
@@ -61,6 +76,11 @@ describe.skipIf(!registration.ok)(`bf16 matrix products${skipReason}`, () => {
     expect(Array.from(y.slice(0, 9))).toEqual([1, 1, 1 + 2 ** -6, 1 + 2 ** -7, -2.5, 3.140625, 65536, Infinity, -Infinity]);
     expect(Number.isNaN(y[9])).toBe(true);
     expect(Math.abs(y[10] - 1e-40)).toBeLessThanOrEqual(2 ** -134); // subnormals: within half a bf16 step (2^-133)
+  });
+
+  it('has oneDNN when TUNEFLEET_REQUIRE_NATIVE=1 (CI installs libdnnl-dev, so the real bf16 path is tested)', () => {
+    if (process.env.TUNEFLEET_REQUIRE_NATIVE !== '1') return;
+    expect(support, 'the addon must be built against oneDNN in CI').toMatchObject({ dnnl: true });
   });
 
   it('says what runs the products, and names the kernel oneDNN picked', () => {

@@ -50,12 +50,17 @@ export function setMatMulPrecision(precision: MatMulPrecision, options: { emulat
   const support = addon.bf16Support();
   const mode = MODES[addon.setMatMulPrecision(options.emulate ? MODE_CODES['bf16-emulated'] : MODE_CODES.bf16)];
   if (mode === 'bf16') return { mode, detail: `bf16 products with float32 accumulation on ${support.detail}` };
-  const why = options.emulate
+  return { mode: 'bf16-emulated', detail: emulatedDetail(support, options.emulate === true) };
+}
+
+/** The start-up line of emulated bf16: why (no oneDNN in the build, no AVX512-BF16, or asked for) and what to do. */
+export function emulatedDetail(support: Bf16Support, isRequested: boolean): string {
+  const why = isRequested
     ? 'emulation was asked for'
     : !support.dnnl
       ? `${support.detail}; install libdnnl-dev and rebuild with \`node libs/native-kernels/build.mjs\``
       : 'this CPU has no AVX512-BF16 instructions';
-  return { mode: 'bf16-emulated', detail: `bf16 EMULATED (${why}): inputs rounded to bf16, float32 products on OpenBLAS; same numerics, no speed-up` };
+  return `bf16 EMULATED (${why}): inputs rounded to bf16, float32 products on OpenBLAS; same numerics, no speed-up`;
 }
 
 /** `x` rounded to the nearest bf16 (ties to even), as float32 values; the addon's own rounding. */
