@@ -2,7 +2,7 @@
 // Real processes on 127.0.0.1:0; every CLI and worker process is killed in afterEach whatever happens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readSafetensors } from '@tunefleet/model';
 import { nativeSharedMemory } from '@tunefleet/native-kernels';
@@ -165,12 +165,25 @@ describe('tunefleet train --workers N', () => {
   });
 
   it('a failing job exits 1 with the reason and leaves no worker', async () => {
-    const missing = join(root, 'no-such-train.tsv');
-    const run = tunefleet(['train', '--config', config, '--train-file', missing, '--output-dir', join(root, 'failed'), '--workers', '2']);
+    // A checkpoint that only the workers read: its weights are cut short.
+    const broken = join(root, 'broken-model');
+    await cp(folder.modelDir, broken, { recursive: true });
+    const weights = join(broken, 'model.safetensors');
+    await writeFile(weights, (await readFile(weights)).subarray(0, 64));
+    const run = tunefleet(['train', '--config', config, '--model', broken, '--output-dir', join(root, 'failed'), '--workers', '2']);
     const exit = await run.exited;
     expect(exit.code).toBe(1);
-    expect(run.stderr).toMatch(/the job JOB_STATE_FAILED: rank \d \(worker local-\d\) failed: .*no-such-train\.tsv/);
+    expect(run.stderr).toMatch(/the job JOB_STATE_FAILED: rank \d \(worker local-\d at 127\.0\.0\.1:\d+\) failed: CHECKPOINT_TRUNCATED: .*model\.safetensors/);
     await expectNoWorkerLeft(run, 2);
+  });
+
+  it('a training file that does not exist stops the run before any worker starts', async () => {
+    const missing = join(root, 'no-such-train.tsv');
+    const run = tunefleet(['train', '--config', config, '--train-file', missing, '--output-dir', join(root, 'failed-early'), '--workers', '2']);
+    const exit = await run.exited;
+    expect(exit.code).toBe(1);
+    expect(run.stderr).toMatch(/no-such-train\.tsv/);
+    expect(run.workerPids()).toEqual([]);
   });
 
   it.each([
