@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCoordinatorClient } from '@tunefleet/coordinator';
 import { mulberry32 } from '@tunefleet/core';
-import { GradientDtype, JobState, type JobSpec } from '@tunefleet/proto';
+import { GradientDtype, JobSpec, JobState } from '@tunefleet/proto';
 import { checkLedgerFile, type LedgerReport } from '../../apps/coordinator/src/sample-ledger.ts';
 import { ChaosCluster, isAlive, isStopped, sleep } from './chaos-cluster.ts';
 import type { ChaosFixture } from './chaos-fixture.ts';
@@ -166,7 +166,8 @@ export function describeFault(fault: InjectedFault): string {
 }
 
 export function chaosSpec(name: string, job: ChaosJob, fixture: ChaosFixture, outputDir: string): JobSpec {
-  return {
+  // fromPartial: every field this file does not name gets its wire default.
+  return JobSpec.fromPartial({
     name,
     modelNameOrPath: fixture.modelDir,
     task: 'sequence-classification',
@@ -191,7 +192,7 @@ export function chaosSpec(name: string, job: ChaosJob, fixture: ChaosFixture, ou
     gradientDtype: GradientDtype.GRADIENT_DTYPE_F32,
     collectiveTimeoutMs: job.collectiveTimeoutMs,
     maxSeqLength: 16,
-  };
+  });
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
