@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,10 +24,13 @@ async function caught(action: () => unknown): Promise<PreflightError> {
 }
 
 describe('checkOutputDirWritable', () => {
-  it('creates a missing output directory and leaves no probe behind', async () => {
-    const dir = join(work, 'a', 'b');
-    await checkOutputDirWritable(dir);
-    expect(await readdir(dir)).toEqual([]);
+  it('probes a missing output directory where it will be created, creating nothing and leaving no probe', async () => {
+    const before = await readdir(work);
+    await checkOutputDirWritable(join(work, 'a', 'b'));
+    expect(await readdir(work)).toEqual(before);
+    await mkdir(join(work, 'existing'));
+    await checkOutputDirWritable(join(work, 'existing'));
+    expect(await readdir(join(work, 'existing'))).toEqual([]);
   });
 
   it('names the flag and the OS reason when the directory cannot be created', async () => {

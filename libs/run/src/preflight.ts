@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, statfs, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { positionLimit, readModelConfig } from '@tunefleet/model';
 import { PreflightError } from './preflight-error.ts';
 
@@ -17,9 +17,12 @@ const OUTPUT_DIR = 'output_dir (--output-dir)';
 
 /** Creates `outputDir` if needed and writes (then removes) a probe file in it, so an unwritable one is named now with the OS's reason. */
 export async function checkOutputDirWritable(outputDir: string): Promise<void> {
-  const probe = join(outputDir, `.tunefleet-preflight-${randomBytes(4).toString('hex')}`);
   try {
-    await mkdir(outputDir, { recursive: true });
+    // The directory itself is created only when the run saves: a run stopped by bad input leaves no
+    // output behind. The probe goes where the first save will create files: the directory if it
+    // exists, else its nearest existing ancestor (where the save's mkdir will write).
+    const where = await nearestExistingDir(resolve(outputDir));
+    const probe = join(where, `.tunefleet-preflight-${randomBytes(4).toString('hex')}`);
     await writeFile(probe, 'tunefleet pre-flight probe\n', { flag: 'wx' });
     await unlink(probe);
   } catch (error) {
@@ -30,6 +33,21 @@ export async function checkOutputDirWritable(outputDir: string): Promise<void> {
         'on a file system that is not read-only.',
       { cause: error },
     );
+  }
+}
+
+/** `dir` if it exists, else its closest existing ancestor; a file in the way is an error naming it. */
+async function nearestExistingDir(dir: string): Promise<string> {
+  for (let current = dir; ; current = dirname(current)) {
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (info !== undefined) {
+      if (!info.isDirectory()) throw new Error(`${current} exists and is not a directory`);
+      return current;
+    }
+    if (dirname(current) === current) return current;
   }
 }
 
