@@ -236,7 +236,7 @@ export class DataPlaneListener {
       // Only a connection that carried valid frames is the left neighbour's; a stranger's is just gone.
       if (state.isGoodbye || state.isRefused || this.isClosed || state.framesReceived === 0) return;
       const expect = state.inbox!.expect;
-      state.inbox!.fail(new PeerUnavailableError(expect.leftRank, expect.leftAddress ?? peer, `its data-plane connection (from ${peer}) to this rank broke mid-collective`));
+      state.inbox!.fail(new PeerUnavailableError(expect.leftRank, expect.leftAddress ?? peer, `its data-plane connection to this rank broke mid-collective (from ${peer})`));
     });
     const timer = setTimeout(() => {
       if (state.isHelloDone || state.isRefused) return;

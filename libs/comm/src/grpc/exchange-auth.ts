@@ -9,9 +9,11 @@ import type { ExpectedSender } from '../data-plane/data-plane-reader.ts';
  * challenge: the caller picks a fresh 16-byte session id and sends, besides the bearer token,
  * `x-tunefleet-rank`, `x-tunefleet-session` (hex) and `x-tunefleet-proof` = hex of
  * HMAC-SHA256(pair key, "exchange" || job id || 0 || rank || 0 || session id). The receiver refuses a
- * session id it has seen (no replayed stream). Every frame then carries a 32-byte MAC at its end,
- * HMAC-SHA256(session key, frame number u64 || frame), the session key derived from the pair key,
- * the session id and lane 0 exactly as on the data plane.
+ * session id it has seen (no replayed stream). Every frame then carries a 16-byte GMAC tag at its
+ * end, made as on the data plane (FrameMacs, data-plane-frame.ts): the frame key is HKDF of the pair
+ * key with the session id as salt (purpose "exchange", lane 0), the IV the frame's number on the
+ * stream, the frame the additional authenticated data. The session id is fresh per stream, so no
+ * key and IV pair repeats.
  */
 const SESSION_BYTES = 16;
 
@@ -28,7 +30,7 @@ export function openExchangeSession(sendKey: Uint8Array, jobId: string, rank: nu
       ['x-tunefleet-session', session.toString('hex')],
       ['x-tunefleet-proof', proofOf(sendKey, jobId, rank, session).toString('hex')],
     ],
-    macs: new FrameMacs(sendKey, session, 0),
+    macs: new FrameMacs(sendKey, session, 0, 'exchange'),
   };
 }
 
@@ -67,5 +69,5 @@ export function acceptExchangeSession(metadata: grpc.Metadata, expected: Expecte
   }
   if (seenSessions.has(sessionHex)) return { refused: 'replayed session id' };
   seenSessions.add(sessionHex);
-  return new FrameMacs(expected.receiveKey, session, 0);
+  return new FrameMacs(expected.receiveKey, session, 0, 'exchange');
 }
