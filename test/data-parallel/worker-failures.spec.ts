@@ -73,7 +73,7 @@ describe('worker failures', () => {
     const results = await Promise.all(workers);
     expect(results.map((r) => r.exitCode), lines.join('\n')).toEqual([1, 1]);
     expect(final.state).toBe(JobState.JOB_STATE_FAILED);
-    expect(final.errorMessage).toMatch(/rank \d \(worker w\d\) failed: .*no-such-model/);
+    expect(final.errorMessage).toMatch(/rank \d \(worker w\d at 127\.0\.0\.1:\d+\) failed: TOKENIZER_NOT_FOUND: .*no-such-model/);
   });
 
   it('a job cancelled mid-training: both ranks leave the ring and exit 3', async () => {

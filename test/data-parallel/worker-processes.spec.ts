@@ -35,7 +35,7 @@ function startWorker(workerId: string): { child: ChildProcess; exit: Promise<{ c
 
 // The success path gets a generous heartbeat deadline: a training step blocks a worker's event loop, and
 // CI runs other test files beside this one on 2 cores. The kill test keeps a short one.
-async function submit(epochs: number, collectiveTimeoutMs: number, heartbeatTimeoutMs: number) {
+async function submit(epochs: number, collectiveTimeoutMs: number, heartbeatTimeoutMs: number, membership: { minWorkers?: number; minWorkersTimeoutMs?: number } = {}) {
   const root = await tempDir();
   const folder = await writeJobFolder(root);
   coordinator = await startCoordinator({ port: 0, dbPath: join(root, 'jobs.db'), token: TOKEN, heartbeatTimeoutMs, log: () => {} });
@@ -52,6 +52,7 @@ async function submit(epochs: number, collectiveTimeoutMs: number, heartbeatTime
     trainingArgumentsJson: JSON.stringify({ output_dir: outputDir, per_device_train_batch_size: 4, num_train_epochs: epochs, logging_steps: 1, save_strategy: 'no' }),
     gradientDtype: GradientDtype.GRADIENT_DTYPE_BF16,
     collectiveTimeoutMs,
+    ...membership,
   });
   return { client, job, outputDir };
 }
@@ -67,8 +68,10 @@ describe('workers as processes', () => {
     expect(await readdir(outputDir)).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'trainer_state.json']));
   });
 
-  it('a worker killed mid-training: the job FAILS naming the rank, the survivor exits non-zero', async () => {
-    const { client, job } = await submit(500, 2_000, 3_000);
+  // With min_workers 2 the survivor alone cannot carry on (elastic membership would otherwise re-form
+  // the ring with it: test/elastic): the job waits min_workers_timeout_ms, then FAILS naming the lost rank.
+  it('a worker killed mid-training, below min_workers: the job FAILS naming the rank, the survivor exits non-zero', async () => {
+    const { client, job } = await submit(500, 2_000, 3_000, { minWorkers: 2, minWorkersTimeoutMs: 2_000 });
     const workers = [startWorker('k0'), startWorker('k1')];
     let isKilled = false;
     const final = await client.watchJob(job.jobId, (progress) => {
@@ -80,7 +83,8 @@ describe('workers as processes', () => {
     const survivor = await workers[0]!.exit;
     expect(final.state).toBe(JobState.JOB_STATE_FAILED);
     // The survivor sees the dead right neighbour (PEER_UNAVAILABLE), a stalled collective, or the sweep notices the missing heartbeats.
-    expect(final.errorMessage).toMatch(/rank [01] \(worker k[01]\) (failed: (PEER_UNAVAILABLE|COLLECTIVE_TIMEOUT)|missed heartbeats)/);
+    expect(final.errorMessage).toMatch(/rank [01] \(worker k[01] at 127\.0\.0\.1:\d+\) (failed: (PEER_UNAVAILABLE|COLLECTIVE_TIMEOUT)|missed heartbeats)/);
+    expect(final.errorMessage).toMatch(/only 1 of min_workers 2 workers were available for 2000 ms \(min_workers_timeout_ms\)/);
     expect(survivor.code, survivor.stderr).not.toBe(0);
   });
 });
