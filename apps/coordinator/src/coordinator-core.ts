@@ -455,8 +455,10 @@ export class CoordinatorCore {
     if (r === undefined) return;
     const nowMs = this.now();
     const { minWorkers, maxWorkers, minWorkersTimeoutMs } = active.policy;
-    const fresh = (w: WorkerRecord): boolean => nowMs - w.lastSeenMs <= this.idleFreshMs;
-    const checkedIn = this.workers.all().filter((w) => r.checkedIn.has(w.workerId) && w.jobId === active.job.jobId && fresh(w));
+    // A worker of this ring that checked in is alive until its heartbeat deadline says otherwise (it
+    // may be busy loading the checkpoint); only idle extras must have been heard from just now.
+    const alive = (w: WorkerRecord): boolean => nowMs - w.lastSeenMs <= this.options.heartbeatTimeoutMs;
+    const checkedIn = this.workers.all().filter((w) => r.checkedIn.has(w.workerId) && w.jobId === active.job.jobId && alive(w));
     const allIn = [...r.expected].every((id) => r.checkedIn.has(id) || this.workers.get(id) === undefined);
     if (!allIn && nowMs - r.sinceMs < this.rendezvousMs) return;
     const candidates = [...checkedIn, ...this.workers.idle(nowMs, this.idleFreshMs)].slice(0, maxWorkers);
