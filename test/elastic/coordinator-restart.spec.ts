@@ -57,11 +57,13 @@ describe('a coordinator restart during a job', () => {
       // The running ring went on through the restart: no re-formation.
       expect(final.progress.restarts ?? 0).toBe(0);
       expect((await readJson(join(outputDir, 'trainer_state.json')))['global_step']).toBe(24);
+      // Rank 0's final report finishes the job; another rank's final report (retried through the
+      // restart) completes the ledger, and the rank exits once it landed.
+      for (const w of workers) expect((await w.exited).code, w.lines.slice(-30).join('\n')).toBe(0);
       const ledger = checkLedgerFile(h.cluster.dbPath, jobId, 64, allEpochs(epochs));
       expect(ledger.incompleteSteps).toEqual([]);
       expect(ledger.steps).toBe(24);
       expect(ledger.epochs).toEqual([0, 1, 2].map((epoch) => ({ epoch, samples: 64, duplicated: 0, missing: 0 })));
-      for (const w of workers) expect((await w.exited).code, w.lines.slice(-30).join('\n')).toBe(0);
     } finally {
       if (submit.exitCode === null) submit.kill('SIGKILL');
     }

@@ -37,9 +37,10 @@ describe('a worker joining a running job', () => {
     // 64 rows / global batch 8 = 8 steps per epoch on 2 ranks and on 3.
     expect((await readJson(join(h.dir, 'out', 'trainer_state.json')))['global_step']).toBe(48);
     expect(third.lines.join('\n')).toMatch(/3 ranks share each global micro-batch of 8 examples \(per_device_train_batch_size 4 x world_size 2\): this rank takes 2-3/);
+    // Every rank's final report has landed once it exited: only then is the ledger complete.
+    for (const w of [...workers, third]) expect((await w.exited).code, w.lines.slice(-20).join('\n')).toBe(0);
     const ledger = checkLedgerFile(h.cluster.dbPath, submitted.jobId, 64, allEpochs(epochs));
     expect(ledger.incompleteSteps).toEqual([]);
     expect(ledger.epochs).toEqual([0, 1, 2, 3, 4, 5].map((epoch) => ({ epoch, samples: 64, duplicated: 0, missing: 0 })));
-    for (const w of [...workers, third]) expect((await w.exited).code, w.lines.slice(-20).join('\n')).toBe(0);
   }, 400_000);
 });
