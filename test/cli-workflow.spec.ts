@@ -1,28 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJson, tunefleet } from './support/cli.ts';
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'apps/cli/bin/tunefleet.mjs');
 const FIXTURES = join(ROOT, 'test/fixtures');
 
-async function tunefleet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
-async function readJson(file: string): Promise<any> {
-  return JSON.parse(await readFile(file, 'utf8'));
-}
 
 describe('tunefleet CLI: init-model -> train -> evaluate -> predict', () => {
   let work: string;

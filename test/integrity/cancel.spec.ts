@@ -8,7 +8,7 @@ import { JobState } from '@tunefleet/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJobFolder, type JobFolder } from '../data-parallel/job-folder.ts';
 import { removeTempDirs, tempDir, useCpu } from '../data-parallel/support.ts';
-import { killAll, readJson, start, tunefleet, waitForOutput } from './cli.ts';
+import { killAll, readJson, start, tunefleet, waitForOutput } from '../support/cli.ts';
 
 const TOKEN = 'integrity-cancel-token-0123456789abcdef';
 let root: string;

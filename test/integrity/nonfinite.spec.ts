@@ -7,7 +7,7 @@ import { readSafetensors, writeSafetensors } from '@tunefleet/model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJobFolder, type JobFolder } from '../data-parallel/job-folder.ts';
 import { removeTempDirs, tempDir, useCpu } from '../data-parallel/support.ts';
-import { killAll, readJson, trainFlags, tunefleet } from './cli.ts';
+import { killAll, readJson, trainFlags, tunefleet } from '../support/cli.ts';
 
 let root: string;
 let folder: JobFolder;

@@ -91,8 +91,6 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--config <file>', 'YAML file with the same keys in snake_case; flags override it')
     .option('--workers <n>', 'data-parallel worker processes on this machine (embedded coordinator); default: train in this process', (v) => positiveInteger('--workers', v, MAX_LOCAL_WORKERS));
   addOptions(train, trainSchemaOptions());
-  // run field `gate` is a list: each --gate adds one.
-  train.options.find((option) => option.long === '--gate')?.argParser(collect);
   train.action(async (options) => {
     const { runTrain } = await import('./commands/train.ts');
     const { config, workers } = options as { config?: string; workers?: number };

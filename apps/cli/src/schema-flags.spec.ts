@@ -34,6 +34,20 @@ describe('TrainingArguments flags', () => {
   });
 });
 
+describe('array fields', () => {
+  it('become repeatable flags: each one adds an element, numbers parsed strictly', async () => {
+    const { z } = await import('zod');
+    const shape = { gate: RunArgumentsSchema.shape.gate, ports: z.array(z.number()).optional() };
+    expect(flagKind(shape.gate)).toBe('list');
+    const [gate, ports] = optionsFromShape(shape);
+    expect(gate!.long).toBe('--gate');
+    expect(gate!.description).toContain('(repeatable)');
+    expect(gate!.parseArg!('f1>=0', gate!.parseArg!('accuracy>=-0.5', undefined))).toEqual(['accuracy>=-0.5', 'f1>=0']);
+    expect(ports!.parseArg!('8', [7])).toEqual([7, 8]);
+    expect(() => ports!.parseArg!('eight', undefined)).toThrow('--ports: expected a number, got "eight"');
+  });
+});
+
 describe('run flags', () => {
   it('take their flag, help and default from the schema, and set no commander default', () => {
     const options = optionsFromShape(RunArgumentsSchema.shape);

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { flagOf, helpOf } from '@tunefleet/run';
 import { CliConfigError } from './cli-config-error.ts';
 
-type FlagKind = 'number' | 'boolean' | 'string';
+type FlagKind = 'number' | 'boolean' | 'string' | 'list';
 
 interface ZodDef {
   type: string;
@@ -10,6 +10,7 @@ interface ZodDef {
   defaultValue?: unknown;
   entries?: Record<string, unknown>;
   options?: ZodLike[];
+  element?: ZodLike;
 }
 
 interface ZodLike {
@@ -26,13 +27,20 @@ function* defsOf(field: unknown): Generator<ZodDef> {
   }
 }
 
-/** The scalar kind behind a zod field, looking through default/optional/nullable wrappers. */
+/** The kind behind a zod field, looking through default/optional/nullable wrappers (`list`: an array field). */
 export function flagKind(field: unknown): FlagKind {
   for (const def of defsOf(field)) {
+    if (def.type === 'array') return 'list';
     if (def.type === 'number' || def.type === 'int') return 'number';
     if (def.type === 'boolean') return 'boolean';
     if (def.type === 'string' || def.type === 'enum' || def.type === 'literal') return 'string';
   }
+  return 'string';
+}
+
+/** The kind of an array field's elements. */
+function elementKind(field: unknown): FlagKind {
+  for (const def of defsOf(field)) if (def.type === 'array') return flagKind(def.element);
   return 'string';
 }
 
@@ -88,6 +96,14 @@ export function optionsFromShape(shape: Record<string, unknown>, options: ShapeF
       const kind = flagKind(field);
       if (kind === 'boolean') return new Option(`--${flag} [bool]`, help).argParser((v: string) => parseBoolean(flag, v));
       if (kind === 'number') return new Option(`--${flag} <n>`, help).argParser((v: string) => parseNumber(flag, v));
+      if (kind === 'list') {
+        // An array field: the flag repeats, each one adds an element (`--gate a --gate b`).
+        const element = elementKind(field);
+        return new Option(`--${flag} <value>`, `${help} (repeatable)`).argParser((v: string, previous: unknown[] | undefined) => [
+          ...(previous ?? []),
+          element === 'number' ? parseNumber(flag, v) : element === 'boolean' ? parseBoolean(flag, v) : v,
+        ]);
+      }
       return new Option(`--${flag} <value>`, help);
     });
 }
