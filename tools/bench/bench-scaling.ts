@@ -9,6 +9,7 @@
 // A plain single-process `tunefleet train` (same thread count) is measured first, for reference.
 // Usage: npm run bench:scaling -- [--workers 1,2] [--steps 60] [--batch 16] [--seq 64] [--backend auto] [--runs 2]
 //        [--gradient-dtype f32|bf16] [--data long|short|sst2] [--group-by-length] [--no-bind-cores]
+//        npm run bench:scaling -- --predict [...]: the scaling model's table instead (tools/bench/scaling-predict.ts).
 // Workers run with `train --bind-cores` (each on its own core; the single process under taskset on
 // core 0) unless --no-bind-cores: unbound, a lone worker's V8 helper threads (GC) use the idle core.
 // --data long (default, the mini shape: every row fills --seq): 200 SST-2 labels with six consecutive
@@ -17,13 +18,16 @@
 // the ranks' steps differ in length; sst2: the demo's 6,920 SST-2 sentences (examples/sst2/train.tsv),
 // where --group-by-length (HF's group_by_length) gives both ranks batches of similar length.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { writeLongData } from './scaling-data.ts';
 
 const run = promisify(execFile);
+const isPrediction = process.argv.slice(2).includes('--predict');
 const { values: args } = parseArgs({
+  args: isPrediction ? [] : process.argv.slice(2),
   options: {
     workers: { type: 'string', default: '1,2' },
     steps: { type: 'string', default: '60' },
@@ -46,13 +50,6 @@ const SST2_200 = join(ROOT, 'libs/data/fixtures/sst2-train-200.tsv');
 const SST2_TRAIN = join(ROOT, 'examples/sst2/train.tsv');
 if (!['short', 'long', 'sst2'].includes(args.data)) throw new Error(`--data must be short, long or sst2, got "${args.data}"`);
 
-/** The long variant of the 200 sentences: row i = sentences i..i+5 (wrapping), label of sentence i. */
-async function writeLongData(file: string): Promise<void> {
-  const [header, ...rows] = (await readFile(SST2_200, 'utf8')).trimEnd().split('\n');
-  const cells = rows.map((row) => row.split('\t'));
-  const long = cells.map((cell, i) => [Array.from({ length: 6 }, (_, k) => cells[(i + k) % cells.length]![0]).join(' '), cell[1]].join('\t'));
-  await writeFile(file, `${[header, ...long].join('\n')}\n`);
-}
 function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -101,7 +98,7 @@ async function main(): Promise<void> {
     const modelDir = join(work, 'mini');
     await tunefleet(['init-model', '--preset', 'mini', '--vocab', join(ROOT, 'examples/vocab.txt'), '--num-labels', '2', '--output', modelDir]);
     const trainFile = args.data === 'long' ? join(work, 'sst2-long-200.tsv') : args.data === 'sst2' ? SST2_TRAIN : SST2_200;
-    if (args.data === 'long') await writeLongData(trainFile);
+    if (args.data === 'long') await writeLongData(SST2_200, trainFile);
     const counts = [0, ...args.workers.split(',').map(Number)];
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     console.log(`mini (4 layers x 256), per-device batch ${args.batch}, max_seq_length ${args.seq}, ${args.steps} steps, 1 thread per worker`);
@@ -135,4 +132,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (isPrediction) await (await import('./scaling-predict.ts')).runPrediction(process.argv.slice(2));
+else await main();

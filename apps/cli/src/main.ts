@@ -73,10 +73,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('init-model')
     .description('write a randomly initialised checkpoint (BERT, DistilBERT, RoBERTa, XLM-R, GPT-2, Llama or Qwen2 at miniature sizes)')
     .addOption(new Option('--preset <name>', 'model size').choices(['tiny', 'mini', 'small', 'base']).makeOptionMandatory())
-    .addOption(new Option('--arch <family>', 'model family').choices(['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2']).default('bert'))
-    .requiredOption('--vocab <file>', 'vocab.txt (WordPiece: bert, distilbert) or a tokenizer.json (byte-level BPE: roberta, gpt2, llama, qwen2; Unigram: xlm-roberta)')
+    .addOption(new Option('--arch <family>', 'model family').choices(['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2', 'marian']).default('bert'))
+    .requiredOption('--vocab <file>', 'vocab.txt (WordPiece: bert, distilbert) or a tokenizer.json (byte-level BPE: roberta, gpt2, llama, qwen2; Unigram: xlm-roberta; BPE or Unigram: marian)')
     .option('--num-labels <n>', 'classification labels of the head', (v) => Number(v), 2)
-    .option('--task <task>', 'head: sequence-classification | token-classification | masked-lm (encoders); causal-lm (gpt2, llama, qwen2: their one head)', 'sequence-classification')
+    .option('--task <task>', 'head: sequence-classification | token-classification | masked-lm (encoders); causal-lm (gpt2, llama, qwen2: their one head); translation (marian: its one head)', 'sequence-classification')
     .option('--seed <n>', 'initialisation seed', (v) => Number(v), 42)
     .option('--uncased [bool]', 'lower-case text (bert-base-uncased style)', (v) => v !== 'false', true)
     .requiredOption('--output <dir>', 'output directory')
@@ -116,6 +116,20 @@ function buildProgram(setExit: (code: number) => void): Command {
     setExit(await runInspectData({ ...parseInspectDataOptions(options), output: options.output }));
   });
 
+  program
+    .command('train-tokenizer')
+    .description('train a BPE tokenizer (Hugging Face BpeTrainer semantics) on text files, one sequence a line (.gz too)')
+    .argument('<files...>', 'training text files')
+    .addOption(new Option('--type <type>', 'pre-tokenisation: byte-level (GPT-2), metaspace (SentencePiece ▁) or whitespace').choices(['byte-level', 'metaspace', 'whitespace']).default('byte-level'))
+    .option('--vocab-size <n>', 'vocabulary size, special tokens and alphabet included', (v) => positiveInteger('--vocab-size', v), 30000)
+    .option('--min-frequency <n>', 'the least count of a pair that is merged', (v) => Number(v), 2)
+    .option('--special-tokens <tokens>', 'special tokens, first in the vocabulary (repeatable or a comma list); default <|endoftext|> (byte-level), <pad>,</s>,<unk> (others)', collect)
+    .requiredOption('--output <dir>', 'directory for tokenizer.json, tokenizer_config.json, special_tokens_map.json')
+    .action(async (files: string[], options) => {
+      const { runTrainTokenizer } = await import('./commands/train-tokenizer.ts');
+      setExit(await runTrainTokenizer({ files, type: options.type, vocabSize: options.vocabSize, minFrequency: options.minFrequency, specialTokens: options.specialTokens, output: options.output }));
+    });
+
   const compare = program
     .command('compare')
     .description('compare two models on one labelled file: both metrics, B - A with a paired bootstrap interval, per-class changes')
@@ -147,6 +161,55 @@ function buildProgram(setExit: (code: number) => void): Command {
   addOptions(predict, inferenceOptions(PREDICT_FLAG_KEYS)).action(async (options) => {
     const { runPredict } = await import('./commands/predict.ts');
     setExit(await runPredict({ ...parseInferenceOptions(options, 'predict flags'), input: options.input, output: options.output, batchSize: options.batchSize }));
+  });
+
+  addBackendOptions(
+    program
+      .command('merge-adapter')
+      .description("fold a LoRA adapter into its base model (PEFT's merge_and_unload) and save a plain model that loads without it")
+      .requiredOption('--model <dir>', 'base causal LM directory in Hugging Face layout (GPT-2, Llama, Qwen2), or a hub repo id')
+      .requiredOption('--adapter <dir>', 'PEFT LoRA adapter directory (adapter_config.json, adapter_model.safetensors)')
+      .requiredOption('--output <dir>', 'directory of the merged model (config.json, model.safetensors, the base model\'s tokenizer files)'),
+  ).action(async (options) => {
+    const { runMergeAdapter } = await import('./commands/merge-adapter.ts');
+    setExit(await runMergeAdapter({ ...parseProcessOptions(options, 'merge-adapter flags'), model: options.model, adapter: options.adapter, output: options.output }));
+  });
+
+  // chat and generate: --model/--adapter, generation_config.json's names as flags (checked by GenerationFlagsSchema in commands/generate.ts).
+  const generationCommand = (command: Command): Command =>
+    addBackendOptions(
+      command
+        .requiredOption('--model <dir>', 'causal LM directory in Hugging Face layout (GPT-2, Llama, Qwen2), or a hub repo id')
+        .option('--adapter <dir>', 'PEFT LoRA adapter directory (adapter_config.json, adapter_model.safetensors) to apply on --model')
+        .option('--max-new-tokens <n>', 'new tokens at most per answer (default: generation_config.json\'s, else 128)', (v) => positiveInteger('--max-new-tokens', v))
+        .option('--do-sample [bool]', 'sample (temperature, top-k, top-p) instead of greedy search', (v) => v !== 'false')
+        .option('--temperature <x>', 'sampling: divide the logits by this', Number)
+        .option('--top-k <n>', 'sampling: keep the k most likely tokens (0: all)', Number)
+        .option('--top-p <x>', 'sampling: keep the most likely tokens whose probabilities sum to p', Number)
+        .option('--repetition-penalty <x>', 'penalise tokens already in the context (1: none)', Number)
+        .option('--seed <n>', 'seed of the sampler (default 0)', Number),
+    );
+
+  generationCommand(
+    program
+      .command('chat')
+      .description('talk to a causal language model in the terminal (streams the answer; /reset, /exit); with piped stdin, one message per line')
+      .option('--system <text>', 'system message that opens the conversation'),
+  ).action(async (options) => {
+    const { runChat } = await import('./commands/chat.ts');
+    const { generationCommandOptions } = await import('./commands/generate.ts');
+    setExit(await runChat({ ...generationCommandOptions(options), ...(options.system === undefined ? {} : { system: options.system }) }));
+  });
+
+  generationCommand(
+    program
+      .command('generate')
+      .description('one generation per input row: {"prompt": ...} continued as written, or {"messages": [...]} through the chat template')
+      .requiredOption('--input <file>', 'JSON Lines of {"prompt": "..."} or {"messages": [{"role", "content"}]}')
+      .requiredOption('--output <file>', 'output .jsonl: each row with generated_text, finish_reason, new_tokens'),
+  ).action(async (options) => {
+    const { generationCommandOptions, runGenerate } = await import('./commands/generate.ts');
+    setExit(await runGenerate({ ...generationCommandOptions(options), input: options.input, output: options.output }));
   });
 
   const clusterAuth = (command: Command): Command =>

@@ -56,7 +56,7 @@ describe('run flags', () => {
     const maxSeqLength = options.find((o) => o.long === '--max-seq-length')!;
     expect(maxSeqLength.description).toBe('truncate to at most this many tokens (padding is per batch) (default: 128)');
     const task = options.find((o) => o.long === '--task')!;
-    expect(task.description).toContain('(one of: sequence-classification, token-classification, masked-lm) (default: "sequence-classification")');
+    expect(task.description).toContain('(one of: sequence-classification, token-classification, masked-lm, causal-lm, translation) (default: "sequence-classification")');
     expect(options.every((o) => o.defaultValue === undefined)).toBe(true);
     expect(optionValuesToKeys({ model: 'm', maxSeqLength: 64 }, RunArgumentsSchema.shape)).toEqual({ model_name_or_path: 'm', max_seq_length: 64 });
   });

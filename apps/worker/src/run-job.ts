@@ -114,6 +114,7 @@ export async function runJob(context: JobContext): Promise<JobOutcome> {
       trainDataset: withMaskingEpochs(trainDataset, inputs.trainSet),
       ...(inputs.evalSet ? { evalDataset: inputs.evalSet } : {}),
       computeMetrics: inputs.computeMetrics,
+      ...(inputs.preprocessLogitsForMetrics ? { preprocessLogitsForMetrics: inputs.preprocessLogitsForMetrics } : {}),
       ...(context.fusedAdamWKernel ? { fusedAdamWKernel: context.fusedAdamWKernel } : {}),
       gradientSync: sync,
       ...(context.metrics ? { observer: workerTrainingObserver(context.metrics, assignment.jobId, assignment.rank, () => sync.stats) } : {}),

@@ -24,6 +24,11 @@
  * their document's label; `averageWindowLogits` gives a document the mean of its windows' logits).
  * Masked LM: `encodeMaskedLmTexts` (lines or packed blocks) gives a `MaskedLmDataset` whose batches
  * are masked per (seed, epoch, example) (`maskRow`, HF's 15% / 80-10-10).
+ * Translation: `readParallelFiles` (line-aligned .en/.de) or `readTranslationJsonl`, then
+ * `encodeTranslationPairs` gives a `Seq2SeqDataset` (labels -100 on padding, decoder inputs shifted right).
+ * Causal LM: `readConversations` (TRL's chat JSONL) + `loadChatTemplate` (the model's jinja chat template,
+ * ChatML by default) + `encodeConversations` (labels on assistant turns, truncation, packing), or
+ * `encodeTextBlocks` (plain text in blocks or lines, run_clm).
  * Tokenizers are seen through the structural `BatchTokenizer` / `WordTokenizer` interfaces.
  */
 export { DataError, formatBadRow, MAX_LISTED_BAD_ROWS, type BadRow, type DataErrorCode } from './data-error.ts';
@@ -43,6 +48,8 @@ export { encodeTaggedSentences, type EncodeTaggedOptions, type WordTokenizer } f
 export { splitWordsWithOffsets, type OffsetWord } from './read-conll-words.ts';
 export * from './long-text/index.ts';
 export * from './mlm/index.ts';
+export * from './seq2seq/index.ts';
+export * from './causal/index.ts';
 export {
   emptyBatch,
   globalMicroBatchesPerEpoch,

@@ -8,13 +8,17 @@
  *   one RunSpecError; the coordinator's job spec is RunSpecSchema plus the cluster's fields.
  * - `ParallelArgumentsSchema`: gradient_dtype and collective_timeout_ms of a data-parallel run.
  * - `runArgumentsFromWire`: a gRPC JobSpec's run fields (structurally; no wire code here).
- * - `loadRunInputs` / `loadJobInputs`: tokenizer, data and model of a run, the same on every rank.
+ * - `loadRunInputs` / `loadJobInputs`: tokenizer, data and model of a run, the same on every rank
+ *   (causal-lm: `loadCausalLmInputs`, chat JSONL through the model's chat template or plain text).
+ *   Translation: `loadTranslationInputs` (aligned files or run_translation JSONL, seq2seq batches,
+ *   BLEU / chrF / gen_len; `evaluateGenerated` for predict_with_generate).
  * - `checkOutputDirWritable`, `checkCheckpointRoom`, `checkSequenceLength`, `checkLabelKinds`: the pre-flight
  *   checks before the first step (PreflightError).
  * - `flagOf` / `helpOf`: the CLI flag and help text of a schema field.
  * - `writeRunModelCard`: the output directory's README.md (model card) of a finished run or job.
  */
 export {
+  DEFAULT_BLOCK_SIZE_CAP,
   DEFAULT_LABEL_COLUMN,
   DEFAULT_MAX_SEQ_LENGTH,
   MAX_SEQ_LENGTH_LIMIT,
@@ -30,6 +34,15 @@ export { fieldIssues, parseRunConfig, pickRunSpec, RunSpecSchema, type ParsedRun
 export { RunSpecError, type RunSpecErrorCode, type RunSpecIssue } from './run-spec-error.ts';
 export { runArgumentsFromWire, runArgumentsInputFromWire, runArgumentsJsonOf, type RunArgumentsWire } from './wire-run-arguments.ts';
 export { documentMetrics, loadJobInputs, loadRunInputs, longTextOptions, type RunInputs } from './run-inputs.ts';
+export { isChatFile, loadCausalLmInputs, resolveBlockSize } from './causal-lm-inputs.ts';
+export {
+  loadTranslationInputs,
+  translationIssues,
+  translationSources,
+  type GenerateTranslations,
+  type TranslationRunInputs,
+  type TranslationSource,
+} from './translation-inputs.ts';
 export {
   checkCheckpointRoom,
   checkLabelKinds,

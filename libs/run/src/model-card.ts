@@ -20,6 +20,8 @@ const MODEL_CARD_TASKS: Readonly<Record<RunSpec['task'], ModelCardTask>> = {
   'sequence-classification': 'text-classification',
   'token-classification': 'token-classification',
   'masked-lm': 'fill-mask',
+  'causal-lm': 'text-generation',
+  translation: 'translation',
 };
 
 /** What a run knows beyond its RunSpec and output directory when it writes the card. */

@@ -11,22 +11,26 @@ import {
   type Example,
   type LabelMap,
 } from '@tunefleet/data';
-import { loadPretrained, type PretrainedModel } from '@tunefleet/model';
+import { applyLora, LoraError, loadPretrained, type LoraModel, type PretrainedModel } from '@tunefleet/model';
 import { loadTokenizer, type PretrainedTokenizer } from '@tunefleet/tokenizer';
-import { classificationComputeMetrics, entityComputeMetrics, maskedLmComputeMetrics, type ComputeMetrics } from '@tunefleet/trainer';
+import { classificationComputeMetrics, entityComputeMetrics, maskedLmEvaluation, type ComputeMetrics, type PreprocessLogitsForMetrics } from '@tunefleet/trainer';
 import type { RunArguments } from './run-arguments.ts';
 import { runArgumentsFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
 import { checkLabelKinds, checkSequenceLength, readPositionTable } from './preflight.ts';
+import { loadCausalLmInputs } from './causal-lm-inputs.ts';
+import { loadTranslationInputs } from './translation-inputs.ts';
 
 /** Everything a run (or one rank of a job) reads before training. */
 export interface RunInputs {
-  /** Any supported family (BERT, DistilBERT, RoBERTa, XLM-R), from the checkpoint's config.json. */
-  readonly model: PretrainedModel;
+  /** Any supported family (BERT, DistilBERT, RoBERTa, XLM-R; GPT-2, Llama / Qwen2 for causal-lm), from the checkpoint's config.json. */
+  readonly model: PretrainedModel | LoraModel;
   /** WordPiece, byte-level BPE or Unigram, from the checkpoint's tokenizer files. */
   readonly tokenizer: PretrainedTokenizer;
   readonly trainSet: EncodedDataset;
   readonly evalSet?: EncodedDataset;
   readonly computeMetrics: ComputeMetrics;
+  /** Reduces each evaluation batch's logits before they are gathered (language models: 2 numbers a token, not the vocabulary). */
+  readonly preprocessLogitsForMetrics?: PreprocessLogitsForMetrics;
 }
 
 /** The inputs of a cluster job: its spec's paths and columns (defaults for fields it leaves unset). */
@@ -43,6 +47,9 @@ export function loadJobInputs(spec: RunArgumentsWire, seed: number, log: (line: 
  */
 export async function loadRunInputs(run: RunArguments, seed: number, log: (line: string) => void): Promise<RunInputs> {
   const { task } = run;
+  if (run.lora_r !== undefined && task !== 'causal-lm') {
+    throw new LoraError('LORA_UNSUPPORTED_MODEL', `lora_r (--lora-r): LoRA adapters train the causal-lm families (GPT-2, Llama, Qwen2), not task ${task}; drop --lora-r or use --task causal-lm`);
+  }
   // Pre-flight: the model's position table, read before any row (max_seq_length is checked against it after encoding).
   const positions = await readPositionTable(run.model_name_or_path);
   const tokenizer = await loadTokenizer(run.model_name_or_path);
@@ -52,6 +59,8 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
     if (set.badRows.length > 0) log(`${set.file}: skipped ${set.badRows.length} bad rows`);
   };
   if (task === 'masked-lm') return loadMaskedLmInputs(run, tokenizer, seed, log);
+  if (task === 'causal-lm') return withLora(run, await loadCausalLmInputs(run, tokenizer, positions, seed, log), seed, log);
+  if (task === 'translation') return loadTranslationInputs(run, tokenizer, seed, log);
   let labelMap: LabelMap;
   let trainSet: EncodedDataset;
   let evalSet: EncodedDataset | undefined;
@@ -114,6 +123,37 @@ export async function loadRunInputs(run: RunArguments, seed: number, log: (line:
   return { model, tokenizer, trainSet, computeMetrics, ...(evalSet ? { evalSet } : {}) };
 }
 
+/**
+ * LoRA when lora_r is set (PEFT's get_peft_model): the base model frozen, adapters on the target
+ * modules (lora_A drawn from `seed`, so every rank starts equal) the only trainable parameters.
+ * `--lora-target-modules a,b` and a repeated flag both give a list; `all-linear` alone is PEFT's.
+ */
+function withLora(run: RunArguments, inputs: RunInputs, seed: number, log: (line: string) => void): RunInputs {
+  if (run.lora_r === undefined) return inputs;
+  const names = (run.lora_target_modules ?? []).flatMap((name) => name.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  let lora: LoraModel;
+  try {
+    lora = applyLora(inputs.model, {
+      r: run.lora_r,
+      ...(run.lora_alpha === undefined ? {} : { loraAlpha: run.lora_alpha }),
+      ...(run.lora_dropout === undefined ? {} : { loraDropout: run.lora_dropout }),
+      targetModules: names.length === 1 && names[0] === 'all-linear' ? 'all-linear' : names,
+      seed,
+      baseModelNameOrPath: run.model_name_or_path,
+    });
+  } catch (error) {
+    inputs.model.dispose();
+    throw error;
+  }
+  let trainable = 0;
+  for (const variable of lora.parameters.values()) trainable += variable.size;
+  let total = trainable;
+  for (const variable of lora.base.parameters.values()) total += variable.size;
+  const modules = [...new Set(lora.adapters.targets.map((m) => m.path.replace(/^.*\.(?:h|layers)\.\d+\./, '')))];
+  log(`LoRA: r ${run.lora_r}, lora_alpha ${lora.adapters.settings.loraAlpha} (scaling ${lora.adapters.scaling}), ${lora.adapters.targets.length} modules (${modules.join(', ')}); ${trainable} trainable parameters of ${total} (${((100 * trainable) / total).toFixed(2)}%)`);
+  return { ...inputs, model: lora };
+}
+
 /** long_text_strategy and stride as libs/data takes them; an unset stride is a quarter of the window. */
 export function longTextOptions(run: Pick<RunArguments, 'max_seq_length' | 'long_text_strategy' | 'stride'>, padId: number) {
   const budget = run.max_seq_length - 2;
@@ -158,5 +198,5 @@ async function loadMaskedLmInputs(run: RunArguments, tokenizer: PretrainedTokeni
   const trainSet = await read(run.train_file);
   const evalSet = run.validation_file ? await read(run.validation_file) : undefined;
   const { model } = await loadPretrained(run.model_name_or_path, { task: 'masked-lm', seed, log });
-  return { model, tokenizer, trainSet, computeMetrics: maskedLmComputeMetrics(), ...(evalSet ? { evalSet } : {}) };
+  return { model, tokenizer, trainSet, ...maskedLmEvaluation(), ...(evalSet ? { evalSet } : {}) };
 }

@@ -5,6 +5,7 @@ import { MODEL_ALIAS } from './model-alias.ts';
 import { RunArgumentsSchema, type RunArguments } from './run-arguments.ts';
 import { RunSpecError, type RunSpecIssue } from './run-spec-error.ts';
 import { TrainingArgumentsField } from './training-arguments-field.ts';
+import { translationIssues } from './translation-inputs.ts';
 
 /**
  * One fine-tuning run: run_glue's arguments (model, task, data, columns, truncation) plus
@@ -58,9 +59,12 @@ export function parseRunConfig<Extra extends z.ZodRawShape = Record<never, never
     } else if (ownKeys.has(key)) own[key] = value;
     else training[key] = value;
   }
+  // Translation from aligned files: the source file is the training file (run_translation has no train_file then).
+  if (own['task'] === 'translation' && own['train_file'] === undefined && own['source_file'] !== undefined) own['train_file'] = own['source_file'];
   const shape = { ...RunArgumentsSchema.shape, ...extra };
   const result = z.strictObject(shape).safeParse(own);
   if (!result.success) issues.push(...fieldIssues(result.error.issues, own, shape));
+  else issues.push(...translationIssues(result.data as RunArguments));
   let trainingArguments: TrainingArguments | undefined;
   try {
     trainingArguments = parseTrainingArguments(training, source);

@@ -19,6 +19,14 @@ describe('runArgumentsFromWire: a gRPC JobSpec’s run fields', () => {
       line_by_line: false,
       mlm_probability: 0.15,
       whole_word_mask: false,
+      // Causal LM's (issue 15): TRL-named chat options.
+      assistant_only_loss: true,
+      packing: false,
+      long_conversation_strategy: 'truncate',
+      // Translation's (issue 14): run_translation's length defaults.
+      max_source_length: 1024,
+      max_target_length: 128,
+      on_long_target: 'truncate',
     });
   });
 

@@ -26,6 +26,14 @@ describe('BertTokenizer parity with bert-base-uncased', () => {
     expect(tok.modelMaxLength).toBe(512);
   });
 
+  it('serves the encoder tasks; causal-lm, translation and eos/bos name the token BERT lacks', () => {
+    expect(() => tok.requireSpecialTokens('masked-lm')).not.toThrow();
+    expect(tok.specialTokenId('cls_token')).toBe(101);
+    expect(tok.specialTokenId('eos_token')).toBeUndefined();
+    expect(() => tok.requireSpecialTokens('translation')).toThrow(expect.objectContaining({ code: 'TOKENIZER_MISSING_SPECIAL_TOKEN', message: expect.stringContaining('the translation task needs eos_token') }));
+    expect(() => tok.eosTokenId).toThrow(expect.objectContaining({ code: 'TOKENIZER_MISSING_SPECIAL_TOKEN', message: expect.stringContaining('no eos_token') }));
+  });
+
   it('splits "unaffable" greedily, longest match first', () => {
     // bert-base-uncased has "una" and no "##aff", so greedy WordPiece gives una ##ffa ##ble (as
     // transformers does); the "un ##aff ##able" of the BERT paper needs its toy vocabulary (below).

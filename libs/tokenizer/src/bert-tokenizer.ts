@@ -11,6 +11,7 @@ import {
 } from './encoding.ts';
 import { DEFAULT_SPECIAL_TOKENS, SPECIAL_TOKEN_KEYS, specialTokensToHf, type SpecialTokens } from './special-tokens.ts';
 import { TokenizerError } from './tokenizer-error.ts';
+import type { SpecialKey, TokenizerTask } from './tokenizer-task.ts';
 import {
   BERT_MODEL_MAX_LENGTH,
   filePathIn,
@@ -156,6 +157,27 @@ export class BertTokenizer {
     return padBatch(rows, this.specialIds, resolved);
   }
 
+  /** BERT has no eos or bos token: TOKENIZER_MISSING_SPECIAL_TOKEN. */
+  get eosTokenId(): number {
+    throw noEosBos('eos_token');
+  }
+  get bosTokenId(): number {
+    throw noEosBos('bos_token');
+  }
+
+  /** The id of a role's token (`cls_token`, ...), undefined for eos/bos, which BERT lacks. */
+  specialTokenId(key: SpecialKey): number | undefined {
+    const ids: Partial<Record<SpecialKey, number>> = { unk_token: this.unkTokenId, sep_token: this.sepTokenId, pad_token: this.padTokenId, cls_token: this.clsTokenId, mask_token: this.maskTokenId };
+    return ids[key];
+  }
+
+  /** WordPiece tokenizers have the five BERT tokens (checked at load) and no eos: causal-lm and translation need one. */
+  requireSpecialTokens(task: TokenizerTask): void {
+    if (task === 'causal-lm' || task === 'translation') {
+      throw new TokenizerError('TOKENIZER_MISSING_SPECIAL_TOKEN', `BERT WordPiece tokenizer: the ${task} task needs eos_token, which a WordPiece (BERT) tokenizer does not have; use a BPE or SentencePiece tokenizer`);
+    }
+  }
+
   decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
     this.checkIds(ids);
     if (ids.length === 0) return '';
@@ -236,4 +258,8 @@ function settingsFromJson(json: TokenizerJson, config: TokenizerConfig): BertTok
     tokenizeChineseChars: config.tokenizeChineseChars ?? (isBert ? normalizer.handle_chinese_chars !== false : true),
     specialTokens: { ...config.specialTokens, unkToken: json.model.unk_token },
   };
+}
+
+function noEosBos(key: 'eos_token' | 'bos_token'): TokenizerError {
+  return new TokenizerError('TOKENIZER_MISSING_SPECIAL_TOKEN', `BERT WordPiece tokenizer: no ${key} (a WordPiece tokenizer has [CLS], [SEP], [PAD], [MASK], [UNK] only)`);
 }

@@ -8,7 +8,8 @@ type Slot = { readonly special: number; readonly typeId: number } | { readonly s
 /**
  * Where the special tokens go around one text or a pair, read from tokenizer.json's `post_processor`:
  * RobertaProcessing (`<s> A </s>`, `<s> A </s></s> B </s>`, all type 0), BertProcessing
- * (`[CLS] A [SEP]`, `[CLS] A [SEP] B [SEP]`, B type 1) or TemplateProcessing (its own templates).
+ * (`[CLS] A [SEP]`, `[CLS] A [SEP] B [SEP]`, B type 1), TemplateProcessing (its own templates) or
+ * ByteLevel (GPT-2: none, a pair is A B with B type 1).
  */
 export class SpecialTokenLayout {
   private constructor(
@@ -29,6 +30,16 @@ export class SpecialTokenLayout {
     };
     const A = { sequence: 'A', typeId: 0 } as const;
     switch (p.type) {
+      case 'ByteLevel':
+        // GPT-2's: it only trims offsets; no special tokens are added.
+        return new SpecialTokenLayout([A], [A, { sequence: 'B', typeId: 1 }]);
+      case 'Sequence': {
+        // Llama 3 / Qwen: [ByteLevel, TemplateProcessing]; the one processor that adds tokens decides.
+        const processors = Array.isArray(p.processors) ? (p.processors as { type?: unknown }[]) : [];
+        const adding = processors.filter((inner) => inner?.type !== 'ByteLevel');
+        if (adding.length > 1) throw new TokenizerError('TOKENIZER_INVALID', `${source}: post_processor Sequence has ${adding.length} processors that add special tokens; expected at most one`);
+        return SpecialTokenLayout.fromPostProcessor(adding[0] ?? { type: 'ByteLevel' }, idOf, source);
+      }
       case 'RobertaProcessing': {
         const cls = { special: pairId(p.cls, 'cls'), typeId: 0 };
         const sep = { special: pairId(p.sep, 'sep'), typeId: 0 };
@@ -54,7 +65,7 @@ export class SpecialTokenLayout {
       default:
         throw new TokenizerError(
           'TOKENIZER_INVALID',
-          `${source}: post_processor ${JSON.stringify(p.type ?? null)} is not supported; expected RobertaProcessing, BertProcessing or TemplateProcessing`,
+          `${source}: post_processor ${JSON.stringify(p.type ?? null)} is not supported; expected RobertaProcessing, BertProcessing, TemplateProcessing, ByteLevel or a Sequence of them`,
         );
     }
   }

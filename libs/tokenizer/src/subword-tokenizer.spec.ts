@@ -97,12 +97,28 @@ describe('SubwordTokenizer: golden ids of the reference implementation', () => {
       expect(await loadTokenizer(fileURLToPath(new URL('../fixtures/hf-toy/', import.meta.url)))).toBeInstanceOf(BertTokenizer);
     });
 
+    it('a chat_template.jinja beside tokenizer.json is written back by save (a trained chat model keeps its template)', async () => {
+      const source = join(dir, 'with-template');
+      await (await SubwordTokenizer.fromPretrained(UNIGRAM_DIR)).save(source);
+      const template = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}";
+      await writeFile(join(source, 'chat_template.jinja'), template);
+      await (await SubwordTokenizer.fromPretrained(source)).save(join(dir, 'copied'));
+      expect(await readFile(join(dir, 'copied', 'chat_template.jinja'), 'utf8')).toBe(template);
+      await (await SubwordTokenizer.fromPretrained(UNIGRAM_DIR)).save(join(dir, 'plain'));
+      await expect(readFile(join(dir, 'plain', 'chat_template.jinja'), 'utf8')).rejects.toThrow(/ENOENT/);
+    });
+
     it('refuses a tokenizer.json of another model type, and one that lacks a special token, naming them', async () => {
       const json = JSON.parse(await readFile(join(BPE_DIR, 'tokenizer.json'), 'utf8'));
       await writeFile(join(dir, 'tokenizer.json'), JSON.stringify({ ...json, model: { ...json.model, type: 'WordLevel' } }));
       await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'TOKENIZER_INVALID', message: expect.stringContaining('"WordLevel"') });
       const withoutMask = { ...json, added_tokens: json.added_tokens.filter((t: { content: string }) => t.content !== '<mask>') };
-      expect(() => SubwordTokenizer.fromJson(withoutMask, {}, 'no-mask.json')).toThrow(expect.objectContaining({ code: 'TOKENIZER_MISSING_SPECIAL_TOKEN', message: expect.stringContaining('mask_token "<mask>"') }));
+      const noMask = SubwordTokenizer.fromJson(withoutMask, {}, 'no-mask.json');
+      expect(() => noMask.requireSpecialTokens('sequence-classification')).not.toThrow();
+      expect(() => noMask.requireSpecialTokens('masked-lm')).toThrow(
+        expect.objectContaining({ code: 'TOKENIZER_MISSING_SPECIAL_TOKEN', message: 'no-mask.json: the masked-lm task needs mask_token "<mask>" (not in the vocabulary); add the token to the vocabulary or name it in tokenizer_config.json' }),
+      );
+      expect(() => noMask.maskTokenId).toThrow(expect.objectContaining({ code: 'TOKENIZER_MISSING_SPECIAL_TOKEN', message: expect.stringContaining('mask_token "<mask>"') }));
     });
   });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { padBatch, resolveOptions, type BatchEncoding, type EncodeOptions, type Encoding } from './encoding.ts';
 import { SpecialTokenLayout } from './special-token-layout.ts';
 import { TokenizerError } from './tokenizer-error.ts';
+import { missingSpecialTokens, REQUIRED_SPECIAL_TOKENS, SPECIAL_KEYS, type ResolvedSpecialTokens, type SpecialKey, type TokenizerTask } from './tokenizer-task.ts';
 import { BERT_MODEL_MAX_LENGTH, filePathIn, isFile, usableMaxLength } from './tokenizer-files.ts';
 import type { TokenSequence } from './truncation.ts';
 import { WordSegmenter, type SegmentedText } from './word-segmenter.ts';
@@ -40,8 +41,11 @@ const configSchema = z.looseObject({
   mask_token: tokenValue.optional(),
 });
 
-/** RoBERTa's and XLM-R's special tokens (the same strings in both), by Hugging Face key. */
-const DEFAULT_SPECIAL = {
+/**
+ * RoBERTa's and XLM-R's special tokens (the same strings in both), by Hugging Face key: used for a
+ * role tokenizer_config.json does not name, when the token is in the vocabulary.
+ */
+const DEFAULT_SPECIAL: Readonly<Record<SpecialKey, string>> = {
   bos_token: '<s>',
   eos_token: '</s>',
   unk_token: '<unk>',
@@ -49,8 +53,11 @@ const DEFAULT_SPECIAL = {
   cls_token: '<s>',
   pad_token: '<pad>',
   mask_token: '<mask>',
-} as const;
-type SpecialKey = keyof typeof DEFAULT_SPECIAL;
+};
+
+/** GPT-2's one special token: its bos, eos and unk when tokenizer_config.json names none and `<s>`... are absent. */
+const GPT2_END_OF_TEXT = '<|endoftext|>';
+const GPT2_ROLES: ReadonlySet<SpecialKey> = new Set(['bos_token', 'eos_token', 'unk_token']);
 
 /**
  * A tokenizer.json with a byte-level BPE (RoBERTa) or Unigram (XLM-R) model, run by
@@ -58,14 +65,16 @@ type SpecialKey = keyof typeof DEFAULT_SPECIAL;
  * truncation (longest_first) and padding are applied here from the file's post_processor. Pre-split
  * words are encoded as Hugging Face's is_split_into_words does for these models: every word is
  * pre-tokenized on its own, with a leading space (RoBERTa's add_prefix_space=True, XLM-R's "▁").
+ *
+ * Special tokens are those the file has: a role (pad, cls, ...) whose token is not in the vocabulary
+ * is absent, and only what uses it fails, naming the token and the use (`requireSpecialTokens(task)`,
+ * the `*TokenId` getters, padding), so GPT-2's tokenizer.json with `<|endoftext|>` alone loads.
  */
 export class SubwordTokenizer {
   readonly vocabSize: number;
-  readonly padTokenId: number;
-  readonly clsTokenId: number;
-  readonly sepTokenId: number;
-  readonly maskTokenId: number;
-  readonly unkTokenId: number;
+  /** Role -> token string, for the roles whose token is in the vocabulary. */
+  readonly specialTokens: Readonly<Partial<Record<SpecialKey, string>>>;
+  private readonly special: ResolvedSpecialTokens;
   private readonly hf: Tokenizer;
   private readonly segmenter: WordSegmenter;
   private readonly byId: (string | undefined)[];
@@ -75,26 +84,23 @@ export class SubwordTokenizer {
   /** Whitespace that an added token with lstrip/rstrip swallows (`<mask>` in RoBERTa and XLM-R). */
   private readonly strippedSpace: RegExp | null;
 
+  /** The text of the directory's `chat_template.jinja`, if it had one (save writes it back). */
+  private chatTemplateFile: string | undefined;
+
   private constructor(
     private readonly json: SubwordTokenizerJson,
     private readonly config: Record<string, unknown>,
-    readonly specialTokens: Readonly<Record<SpecialKey, string>>,
+    configured: Readonly<Partial<Record<SpecialKey, string>>>,
     readonly modelMaxLength: number,
-    source: string,
+    private readonly source: string,
   ) {
     this.byId = vocabById(json);
     this.tokenToId = new Map(this.byId.flatMap((token, id) => (token === undefined ? [] : [[token, id] as const])));
     this.vocabSize = this.byId.length;
-    const missing = (Object.keys(DEFAULT_SPECIAL) as SpecialKey[]).filter((key) => !this.tokenToId.has(specialTokens[key]));
-    if (missing.length > 0) {
-      throw new TokenizerError(
-        'TOKENIZER_MISSING_SPECIAL_TOKEN',
-        `${source}: special tokens not in the vocabulary: ${missing.map((key) => `${key} "${specialTokens[key]}"`).join(', ')}; add them or name the right ones in tokenizer_config.json`,
-      );
-    }
-    const id = (key: SpecialKey) => this.tokenToId.get(specialTokens[key])!;
-    [this.padTokenId, this.clsTokenId, this.sepTokenId, this.maskTokenId, this.unkTokenId] = [id('pad_token'), id('cls_token'), id('sep_token'), id('mask_token'), id('unk_token')];
-    this.layout = SpecialTokenLayout.fromPostProcessor(json.post_processor ?? robertaProcessing(specialTokens, id), (t) => this.tokenToId.get(t), source);
+    this.special = resolveSpecialTokens(configured, this.tokenToId);
+    this.specialTokens = Object.fromEntries(SPECIAL_KEYS.flatMap((key) => (this.special.ids[key] === undefined ? [] : [[key, this.special.names[key]!]])));
+    const processor = json.post_processor ?? robertaProcessing(this.special);
+    this.layout = SpecialTokenLayout.fromPostProcessor(processor, (t) => this.tokenToId.get(t), source);
     this.isByteLevel = usesByteLevel(json.pre_tokenizer);
     try {
       this.hf = new Tokenizer(structuredClone(json), {});
@@ -113,7 +119,11 @@ export class SubwordTokenizer {
     if (!(await isFile(jsonPath))) throw new TokenizerError('TOKENIZER_NOT_FOUND', `${dir}: no tokenizer.json (a BPE or Unigram tokenizer needs one)`);
     const configPath = filePathIn(dir, 'tokenizerConfig');
     const config = (await isFile(configPath)) ? parseWith(configSchema, await readJson(configPath), configPath) : {};
-    return SubwordTokenizer.fromJson(await readJson(jsonPath), config, jsonPath);
+    const tokenizer = SubwordTokenizer.fromJson(await readJson(jsonPath), config, jsonPath);
+    // Current transformers saves the chat template beside the config; it travels with the tokenizer.
+    const templatePath = filePathIn(dir, 'chatTemplate');
+    if (await isFile(templatePath)) tokenizer.chatTemplateFile = await readFile(templatePath, 'utf8');
+    return tokenizer;
   }
 
   /** A tokenizer from a parsed tokenizer.json (and tokenizer_config.json fields); `source` names it in errors. */
@@ -121,11 +131,44 @@ export class SubwordTokenizer {
     const json = parseWith(subwordTokenizerJsonSchema, tokenizerJson, source);
     const parsedConfig = parseWith(configSchema, config, `${source} (tokenizer_config)`);
     const special = Object.fromEntries(
-      (Object.keys(DEFAULT_SPECIAL) as SpecialKey[]).map((key) => [key, (parsedConfig[key] as string | undefined) ?? DEFAULT_SPECIAL[key]]),
-    ) as Record<SpecialKey, string>;
+      SPECIAL_KEYS.flatMap((key) => (parsedConfig[key] === undefined ? [] : [[key, parsedConfig[key] as string]])),
+    ) as Partial<Record<SpecialKey, string>>;
     const truncation = json.truncation as { max_length?: number } | null | undefined;
     const maxLength = usableMaxLength(parsedConfig.model_max_length) ?? usableMaxLength(truncation?.max_length) ?? BERT_MODEL_MAX_LENGTH;
     return new SubwordTokenizer(json, config, special, maxLength, source);
+  }
+
+  get padTokenId(): number {
+    return this.requiredId('pad_token');
+  }
+  get clsTokenId(): number {
+    return this.requiredId('cls_token');
+  }
+  get sepTokenId(): number {
+    return this.requiredId('sep_token');
+  }
+  get maskTokenId(): number {
+    return this.requiredId('mask_token');
+  }
+  get unkTokenId(): number {
+    return this.requiredId('unk_token');
+  }
+  get bosTokenId(): number {
+    return this.requiredId('bos_token');
+  }
+  get eosTokenId(): number {
+    return this.requiredId('eos_token');
+  }
+
+  /** The id of a role's token, undefined when the vocabulary has none (GPT-2 has no pad). */
+  specialTokenId(key: SpecialKey): number | undefined {
+    return this.special.ids[key];
+  }
+
+  /** Throws TOKENIZER_MISSING_SPECIAL_TOKEN naming every token `task` needs that this tokenizer lacks. */
+  requireSpecialTokens(task: TokenizerTask): void {
+    const error = missingSpecialTokens(this.special, REQUIRED_SPECIAL_TOKENS[task], this.source, `the ${task} task`);
+    if (error) throw error;
   }
 
   /** `BPE` (RoBERTa's byte-level BPE) or `Unigram` (XLM-R's SentencePiece model). */
@@ -153,7 +196,12 @@ export class SubwordTokenizer {
       const second = pairs === undefined ? undefined : this.toSequence(this.segmenter.segmentText(this.stripAroundAddedTokens(pairs[i])));
       return this.layout.build(first, second, maxLength);
     });
-    return padBatch(rows, { cls: this.clsTokenId, sep: this.sepTokenId, pad: this.padTokenId }, resolved);
+    return padBatch(rows, this.padIds(resolved), resolved);
+  }
+
+  /** Target texts of a seq2seq pair (`text_target=`): the same model as the source here (T5, trained tokenizers). */
+  encodeTargetBatch(texts: string[], options: EncodeOptions = {}): BatchEncoding {
+    return this.encodeBatch(texts, undefined, options);
   }
 
   /** Pre-split words (is_split_into_words=True); wordIds index into each row's words. */
@@ -161,7 +209,7 @@ export class SubwordTokenizer {
     const { resolved, maxLength } = this.resolve(options);
     const prefix = this.isByteLevel ? ' ' : '';
     const rows = words.map((row) => this.layout.build(this.toSequence(this.segmenter.segmentWords(row.map((word) => prefix + word))), undefined, maxLength));
-    return padBatch(rows, { cls: this.clsTokenId, sep: this.sepTokenId, pad: this.padTokenId }, resolved);
+    return padBatch(rows, this.padIds(resolved), resolved);
   }
 
   decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
@@ -172,23 +220,24 @@ export class SubwordTokenizer {
 
   convertIdsToTokens(ids: number[]): string[] {
     this.checkIds(ids);
-    return ids.map((id) => this.byId[id] ?? this.specialTokens.unk_token);
+    return ids.map((id) => this.byId[id] ?? this.special.names.unk_token ?? '');
   }
 
-  /** Tokens not in the vocabulary map to unkTokenId. */
+  /** Tokens not in the vocabulary map to unkTokenId (an error when there is no unk token). */
   convertTokensToIds(tokens: string[]): number[] {
-    return tokens.map((token) => this.tokenToId.get(token) ?? this.unkTokenId);
+    return tokens.map((token) => this.tokenToId.get(token) ?? this.requiredId('unk_token', `token "${token}", which is not in the vocabulary,`));
   }
 
   /** Writes tokenizer.json (as read), tokenizer_config.json and special_tokens_map.json into `dir`. */
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    const tokenizerClass = this.json.model.type === 'Unigram' ? 'XLMRobertaTokenizer' : 'RobertaTokenizer';
+    const tokenizerClass = this.json.model.type === 'Unigram' ? 'XLMRobertaTokenizer' : this.specialTokens.cls_token === undefined ? 'PreTrainedTokenizerFast' : 'RobertaTokenizer';
     const config = { tokenizer_class: tokenizerClass, ...this.config, model_max_length: this.modelMaxLength, ...this.specialTokens };
     const text = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
     await writeFile(filePathIn(dir, 'tokenizerJson'), JSON.stringify(this.json));
     await writeFile(filePathIn(dir, 'tokenizerConfig'), text(config));
     await writeFile(filePathIn(dir, 'specialTokensMap'), text(this.specialTokens));
+    if (this.chatTemplateFile !== undefined) await writeFile(filePathIn(dir, 'chatTemplate'), this.chatTemplateFile);
   }
 
   private resolve(options: EncodeOptions): { resolved: ReturnType<typeof resolveOptions>; maxLength: number | undefined } {
@@ -196,6 +245,18 @@ export class SubwordTokenizer {
     const resolved = resolveOptions({ ...options, truncation: false }, this.modelMaxLength);
     const isTruncating = options.truncation ?? options.maxLength !== undefined;
     return { resolved, maxLength: isTruncating ? resolved.maxLength : undefined };
+  }
+
+  private requiredId(key: SpecialKey, use = `${key.replace('_token', '')} token id`): number {
+    const id = this.special.ids[key];
+    if (id !== undefined) return id;
+    throw missingSpecialTokens(this.special, [key], this.source, use)!;
+  }
+
+  /** padBatch's ids: pad is looked up only when padding is asked for. */
+  private padIds(resolved: ReturnType<typeof resolveOptions>): { cls: number; sep: number; pad: number } {
+    const pad = resolved.padding === false ? -1 : this.requiredId('pad_token', `padding ('${resolved.padding}')`);
+    return { cls: -1, sep: -1, pad };
   }
 
   private stripAroundAddedTokens(text: string): string {
@@ -221,9 +282,25 @@ function vocabById(json: SubwordTokenizerJson): (string | undefined)[] {
   return byId;
 }
 
-/** RoBERTa's post-processor, for a tokenizer.json that has none. */
-function robertaProcessing(special: Record<SpecialKey, string>, id: (key: SpecialKey) => number): Record<string, unknown> {
-  return { type: 'RobertaProcessing', cls: [special.cls_token, id('cls_token')], sep: [special.sep_token, id('sep_token')] };
+/** Configured names, else RoBERTa's defaults (GPT-2's `<|endoftext|>` for bos/eos/unk when only it exists); ids of those the vocabulary has. */
+function resolveSpecialTokens(configured: Readonly<Partial<Record<SpecialKey, string>>>, tokenToId: ReadonlyMap<string, number>): ResolvedSpecialTokens {
+  const names: Partial<Record<SpecialKey, string>> = {};
+  const ids: Partial<Record<SpecialKey, number>> = {};
+  for (const key of SPECIAL_KEYS) {
+    const gpt2 = GPT2_ROLES.has(key) && !tokenToId.has(DEFAULT_SPECIAL[key]) && tokenToId.has(GPT2_END_OF_TEXT);
+    const name = configured[key] ?? (gpt2 ? GPT2_END_OF_TEXT : DEFAULT_SPECIAL[key]);
+    names[key] = name;
+    const id = tokenToId.get(name);
+    if (id !== undefined) ids[key] = id;
+  }
+  return { names, ids };
+}
+
+/** RoBERTa's post-processor for a tokenizer.json that has none but has cls and sep; no special tokens otherwise. */
+function robertaProcessing(special: ResolvedSpecialTokens): Record<string, unknown> {
+  const { cls_token: cls, sep_token: sep } = special.ids;
+  if (cls === undefined || sep === undefined) return { type: 'ByteLevel' };
+  return { type: 'RobertaProcessing', cls: [special.names.cls_token, cls], sep: [special.names.sep_token, sep] };
 }
 
 function usesByteLevel(preTokenizer: { type: string } | null | undefined): boolean {

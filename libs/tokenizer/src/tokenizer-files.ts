@@ -128,6 +128,8 @@ export const TOKENIZER_FILES = {
   tokenizerJson: 'tokenizer.json',
   tokenizerConfig: 'tokenizer_config.json',
   specialTokensMap: 'special_tokens_map.json',
+  /** Where current transformers saves a tokenizer's chat template (older ones: tokenizer_config's chat_template). */
+  chatTemplate: 'chat_template.jinja',
   vocab: 'vocab.txt',
 } as const;
 

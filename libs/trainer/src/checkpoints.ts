@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readdir, rm } from 'node:fs/promises';
+import { access, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readSafetensors, type TrainableModel } from '@tunefleet/model';
 import { TrainerError } from './trainer-error.ts';
-import { CHECKPOINT_FILES, missingCheckpointFiles } from './trainer-checkpoints.ts';
+import { CHECKPOINT_FILES, missingCheckpointFiles, WEIGHT_FILES } from './trainer-checkpoints.ts';
 
 export const CHECKPOINT_PREFIX = 'checkpoint-';
 
@@ -76,7 +76,10 @@ export async function resolveResumeDir(resume: string | boolean | null, outputDi
 
 /** Copies `<dir>/model.safetensors` into the model's parameters by Hugging Face name. */
 export async function loadModelWeights(model: TrainableModel, dir: string): Promise<void> {
-  const file = join(dir, 'model.safetensors');
+  // A LoRA model's parameters are its adapters, keyed as PEFT saves them in adapter_model.safetensors.
+  const adapterFile = join(dir, WEIGHT_FILES[1]);
+  const isAdapter = await access(adapterFile).then(() => true, () => false);
+  const file = isAdapter ? adapterFile : join(dir, WEIGHT_FILES[0]);
   const { tensors } = await readSafetensors(file);
   for (const [name, variable] of model.parameters) {
     const found = tensors.get(name);

@@ -123,33 +123,3 @@ export function classificationComputeMetrics(numLabels: number): (prediction: Ev
     return { ...computeClassificationMetrics(keptPredictions, keptLabels, numLabels) };
   };
 }
-
-/**
- * A Trainer `computeMetrics` for masked LM: over the predicted (labelled) positions, the mean
- * cross-entropy's exponential (`perplexity`, what HF run_mlm reports as exp(eval_loss), here per
- * token rather than per batch) and how often the argmax is the original token (`accuracy`).
- */
-export function maskedLmComputeMetrics(): (prediction: EvalPrediction) => Record<string, number> {
-  return ({ logits, shape, labelIds }) => {
-    if (labelIds === undefined) throw new TrainerError('LABELS_INVALID', 'masked-LM metrics need labels, but the evaluation dataset has none.');
-    const vocab = shape[shape.length - 1]!;
-    let nll = 0;
-    let correct = 0;
-    let count = 0;
-    for (let position = 0; position < labelIds.length; position++) {
-      const label = labelIds[position]!;
-      if (label === IGNORE_INDEX) continue;
-      const row = logits.subarray(position * vocab, (position + 1) * vocab);
-      let max = -Infinity;
-      let best = 0;
-      for (let k = 0; k < vocab; k++) if (row[k]! > max) [max, best] = [row[k]!, k];
-      let sum = 0;
-      for (let k = 0; k < vocab; k++) sum += Math.exp(row[k]! - max);
-      nll += Math.log(sum) + max - row[label]!;
-      correct += best === label ? 1 : 0;
-      count += 1;
-    }
-    if (count === 0) throw new TrainerError('LABELS_INVALID', 'masked-LM metrics: no masked position to score.');
-    return { perplexity: Math.exp(nll / count), accuracy: correct / count };
-  };
-}

@@ -21,9 +21,18 @@ export {
   argmaxLastAxis,
   classificationComputeMetrics,
   computeClassificationMetrics,
-  maskedLmComputeMetrics,
   type ClassificationMetrics,
 } from './classification-metrics.ts';
+export {
+  argmaxLogits,
+  argmaxOfScores,
+  causalLmEvaluation,
+  languageModelComputeMetrics,
+  languageModelScores,
+  maskedLmEvaluation,
+  type LanguageModelMetricsOptions,
+  type TaskEvaluation,
+} from './language-model-metrics.ts';
 export {
   computeEntityMetrics,
   entityComputeMetrics,
@@ -41,6 +50,7 @@ export type {
   ComputeMetrics,
   EvalPrediction,
   LogEntry,
+  PreprocessLogitsForMetrics,
   PredictionOutput,
   TrainerCallbacks,
   TrainerOptions,

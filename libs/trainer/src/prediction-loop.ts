@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { IGNORE_INDEX } from '@tunefleet/core';
 import type { ModelBatch, TrainableModel } from '@tunefleet/model';
 import type { BatchSource } from './batch-source.ts';
-import type { EvalPrediction } from './trainer-types.ts';
+import type { EvalPrediction, PreprocessLogitsForMetrics } from './trainer-types.ts';
 
 export interface PredictionLoopOutput extends EvalPrediction {
   /** Batch-size-weighted mean of the batch losses (HF's eval_loss); NaN without labels. */
@@ -17,14 +17,23 @@ interface BatchResult {
   labels?: Int32Array;
 }
 
-/** Runs the model over `dataset` in order, without dropout, collecting logits, labels and loss. */
-export function predictionLoop(model: TrainableModel, dataset: BatchSource, batchSize: number, seed: number): PredictionLoopOutput {
+/**
+ * Runs the model over `dataset` in order, without dropout, collecting logits (or what `preprocess`
+ * reduces each batch's logits to), labels and loss.
+ */
+export function predictionLoop(
+  model: TrainableModel,
+  dataset: BatchSource,
+  batchSize: number,
+  seed: number,
+  preprocess?: PreprocessLogitsForMetrics,
+): PredictionLoopOutput {
   const results: BatchResult[] = [];
   let lossSum = 0;
   let labelledExamples = 0;
   let numExamples = 0;
   for (const batch of dataset.batches({ epoch: 0, batchSize, shuffle: false, seed, dropLast: false })) {
-    const { logits, loss } = runBatch(model, batch);
+    const { logits, loss } = runBatch(model, batch, preprocess);
     results.push({ logits: logits.data, shape: logits.shape, labels: batch.labels });
     numExamples += batch.batchSize;
     if (loss !== null) {
@@ -41,19 +50,24 @@ export function predictionLoop(model: TrainableModel, dataset: BatchSource, batc
   };
 }
 
-function runBatch(model: TrainableModel, batch: ModelBatch): { logits: { data: Float32Array; shape: number[] }; loss: number | null } {
+function runBatch(
+  model: TrainableModel,
+  batch: ModelBatch,
+  preprocess: PreprocessLogitsForMetrics | undefined,
+): { logits: { data: Float32Array; shape: number[] }; loss: number | null } {
   const logitsTensor = model.forward(batch, { training: false });
+  let kept: tf.Tensor | undefined;
   try {
-    const data = Float32Array.from(logitsTensor.dataSync());
     let loss: number | null = null;
     if (batch.labels !== undefined) {
       const lossTensor = model.loss(logitsTensor, batch);
       loss = lossTensor.dataSync()[0]!;
       lossTensor.dispose();
     }
-    return { logits: { data, shape: logitsTensor.shape }, loss };
+    kept = preprocess === undefined ? logitsTensor : preprocess(logitsTensor, batch);
+    return { logits: { data: Float32Array.from(kept.dataSync()), shape: kept.shape }, loss };
   } finally {
-    tf.dispose(logitsTensor);
+    tf.dispose(kept === logitsTensor ? [logitsTensor] : [logitsTensor, ...(kept ? [kept] : [])]);
   }
 }
 

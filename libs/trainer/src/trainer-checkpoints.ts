@@ -5,19 +5,25 @@ import { TrainerError } from './trainer-error.ts';
 
 /** The files without which a checkpoint cannot be resumed exactly; a directory lacking one is not a checkpoint. */
 export const CHECKPOINT_FILES = ['model.safetensors', 'optimizer.safetensors', 'scheduler.json', 'trainer_state.json'] as const;
+/** The weights of a checkpoint: the model's, or (a LoRA model: only the adapters train) PEFT's adapter file. */
+export const WEIGHT_FILES = ['model.safetensors', 'adapter_model.safetensors'] as const;
 
 /** Prefix of a checkpoint being written (never listed, never resumed); removed by the next save. */
 const TEMP_PREFIX = '.tmp-checkpoint-';
 
-/** The required files `dir` lacks (empty: complete). */
+async function anyExists(dir: string, names: readonly string[]): Promise<boolean> {
+  for (const name of names) {
+    if (await access(join(dir, name)).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
+/** The required files `dir` lacks (empty: complete; model.safetensors stands for either weights file). */
 export async function missingCheckpointFiles(dir: string): Promise<string[]> {
   const missing: string[] = [];
   for (const name of CHECKPOINT_FILES) {
-    try {
-      await access(join(dir, name));
-    } catch {
-      missing.push(name);
-    }
+    const alternatives: readonly string[] = name === 'model.safetensors' ? WEIGHT_FILES : [name];
+    if (!(await anyExists(dir, alternatives))) missing.push(name);
   }
   return missing;
 }

@@ -1,4 +1,5 @@
-import type { TrainableModel } from '@tunefleet/model';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ModelBatch, TrainableModel } from '@tunefleet/model';
 import type { BatchSource } from './batch-source.ts';
 import type { FusedAdamWKernel } from './fused-adamw.ts';
 import type { GradientSync } from './gradient-sync.ts';
@@ -56,12 +57,20 @@ export interface TrainerCallbacks {
 
 export type ComputeMetrics = (prediction: EvalPrediction) => Record<string, number>;
 
+/**
+ * Hugging Face's `preprocess_logits_for_metrics`: reduces each evaluation batch's logits before they
+ * are gathered (computeMetrics then sees the reduced values), e.g. a language model's vocabulary
+ * axis to the label's log-likelihood and the argmax.
+ */
+export type PreprocessLogitsForMetrics = (logits: tf.Tensor, batch: ModelBatch) => tf.Tensor;
+
 export interface TrainerOptions {
   readonly model: TrainableModel;
   readonly args: TrainingArguments;
   readonly trainDataset?: BatchSource;
   readonly evalDataset?: BatchSource;
   readonly computeMetrics?: ComputeMetrics;
+  readonly preprocessLogitsForMetrics?: PreprocessLogitsForMetrics;
   /** A backend's one-call AdamW (e.g. native-kernels' adamwUpdate); default: AdamW from tensor ops. */
   readonly fusedAdamWKernel?: FusedAdamWKernel;
   /** Defaults to NoopGradientSync (one process). */

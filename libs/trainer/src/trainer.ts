@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setComputePrecision, type ComputePrecision } from '@tunefleet/compute';
-import { readSafetensors, type TrainableModel } from '@tunefleet/model';
+import { readSafetensors, supportsGradientCheckpointing, type TrainableModel } from '@tunefleet/model';
 import { AdamW } from './adamw.ts';
 import { FusedAdamW, type Optimizer } from './fused-adamw.ts';
 import type { BatchSource } from './batch-source.ts';
@@ -86,6 +86,7 @@ export class Trainer {
     else await this.checkOutputDir();
     this.announce(plan, dataset.size);
     this.usePrecision(this.args.bf16 ? 'bf16' : 'fp32');
+    this.useGradientCheckpointing();
 
     const startStep = this.state.globalStep;
     const startMs = performance.now();
@@ -174,6 +175,15 @@ export class Trainer {
     this.precision = precision;
   }
 
+  /** HF's gradient_checkpointing_enable() when the arguments ask for it; a model without layer recomputation fails naming the flag. */
+  private useGradientCheckpointing(): void {
+    if (!this.args.gradient_checkpointing) return;
+    if (!supportsGradientCheckpointing(this.model)) {
+      throw new TrainerError('ARGS_INVALID', `gradient_checkpointing (--gradient-checkpointing): this model (${this.model.task}) cannot recompute its layers; the decoder families (GPT-2, Llama, Qwen2) can. Drop the flag.`);
+    }
+    this.model.gradientCheckpointing = true;
+  }
+
   /** Runs an evaluation or prediction in bf16 when bf16 or bf16_full_eval asks for it, then restores the precision. */
   private withEvalPrecision<T>(fn: () => T): T {
     const before = this.precision;
@@ -214,7 +224,7 @@ export class Trainer {
   /** Logits (and labels, metrics when the dataset has labels) for every example, in dataset order. */
   async predict(dataset: BatchSource, metricKeyPrefix = 'test'): Promise<PredictionOutput> {
     const startMs = performance.now();
-    const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed));
+    const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed, this.options.preprocessLogitsForMetrics));
     const metrics = this.buildMetrics(output, metricKeyPrefix, startMs);
     const base = { logits: output.logits, shape: output.shape, metrics };
     return output.labelIds === undefined ? base : { ...base, labelIds: output.labelIds };
@@ -397,7 +407,7 @@ export class Trainer {
 
   private async runEvaluation(dataset: BatchSource, prefix: string): Promise<Record<string, number>> {
     const startMs = performance.now();
-    const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed));
+    const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed, this.options.preprocessLogitsForMetrics));
     const metrics = this.buildMetrics(output, prefix, startMs);
     this.observer.onEvaluate(metrics);
     await this.logEntry({ ...metrics });

@@ -75,6 +75,19 @@ export const TrainingArgumentsSchema = z.strictObject({
   bf16: z.boolean().default(false).describe('bf16 mixed precision: matrix products in bf16 with float32 accumulation (native backend)'),
   // HF's bf16_full_eval: evaluation and prediction in bf16 even when training is float32.
   bf16_full_eval: z.boolean().default(false).describe('Evaluate and predict with bf16 matrix products'),
+  // tunefleet's own (HF gets it from the model's dtype at save_pretrained): the element type of the
+  // weights in checkpoints and the final model. fp32 by default: the weights train in float32 and a
+  // float32 file loses nothing. bf16/f16 halve the files; the optimizer state stays float32.
+  save_dtype: z.enum(['fp32', 'bf16', 'f16']).default('fp32').describe('Weights dtype of checkpoints and the saved model: fp32, bf16 or f16 (optimizer state stays fp32)'),
+  // HF's gradient_checkpointing: each decoder layer's activations are recomputed in backward
+  // instead of kept (less memory, about one more forward per step). Off by default, as in HF.
+  gradient_checkpointing: z.boolean().default(false).describe('Recompute each decoder layer in backward instead of keeping its activations (less memory, slower steps; GPT-2, Llama, Qwen2)'),
+  // Seq2SeqTrainingArguments (translation, issue 14), HF's names and defaults: evaluation scores the
+  // teacher-forced argmax unless predict_with_generate; null lengths / beams: the model's
+  // generation_config decides (max_length, num_beams), as in HF.
+  predict_with_generate: z.boolean().default(false).describe('Seq2seq: evaluate and predict by generating (BLEU, chrF and gen_len of generated translations)'),
+  generation_max_length: z.number().int().min(1).nullable().default(null).describe("Seq2seq with predict_with_generate: max_length of generated sequences (default: the model's generation config)"),
+  generation_num_beams: z.number().int().min(1).nullable().default(null).describe("Seq2seq with predict_with_generate: beams of beam search, 1 = greedy (default: the model's generation config)"),
 });
 
 type ParsedArguments = z.output<typeof TrainingArgumentsSchema>;

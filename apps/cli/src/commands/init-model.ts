@@ -19,13 +19,18 @@ export interface InitModelOptions {
   backend?: string;
 }
 
-const TASKS: readonly AnyModelTask[] = ['sequence-classification', 'token-classification', 'masked-lm', 'causal-lm'];
-const ARCHS: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2'];
+const TASKS: readonly AnyModelTask[] = ['sequence-classification', 'token-classification', 'masked-lm', 'causal-lm', 'translation'];
+const ARCHS: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2', 'marian'];
 /** Decoder-only families: their one head is the causal LM (GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM). */
 const CAUSAL_ARCHS: readonly ModelType[] = ['gpt2', 'llama', 'qwen2'];
+/** Encoder-decoder families: their one head is translation (MarianMTModel). */
+const SEQ2SEQ_ARCHS: readonly ModelType[] = ['marian'];
 /** --task's default: what an encoder gets when none is named; a causal family takes it as causal-lm. */
 const DEFAULT_TASK = 'sequence-classification';
-/** The tokenizer model each family is built with: WordPiece for BERT and DistilBERT, tokenizer.json BPE / Unigram for RoBERTa / XLM-R, BPE for the causal families. */
+/**
+ * The tokenizer model each family is built with: WordPiece for BERT and DistilBERT, tokenizer.json BPE / Unigram for RoBERTa / XLM-R,
+ * BPE for the causal families; Marian takes BPE (train-tokenizer's) or Unigram (a converted SentencePiece model).
+ */
 const TOKENIZER_OF: Readonly<Record<ModelType, 'WordPiece' | 'BPE' | 'Unigram'>> = {
   bert: 'WordPiece',
   distilbert: 'WordPiece',
@@ -34,7 +39,10 @@ const TOKENIZER_OF: Readonly<Record<ModelType, 'WordPiece' | 'BPE' | 'Unigram'>>
   gpt2: 'BPE',
   llama: 'BPE',
   qwen2: 'BPE',
+  marian: 'BPE',
 };
+/** Other tokenizer models a family accepts. */
+const ALSO_ACCEPTED: Partial<Record<ModelType, readonly ('BPE' | 'Unigram')[]>> = { marian: ['Unigram'] };
 
 /** `tunefleet init-model`: a randomly initialised checkpoint in Hugging Face layout. */
 export async function runInitModel(options: InitModelOptions): Promise<number> {
@@ -47,21 +55,24 @@ export async function runInitModel(options: InitModelOptions): Promise<number> {
   const arch = (options.arch ?? 'bert') as ModelType;
   if (!ARCHS.includes(arch)) throw new CliConfigError(`--arch: "${options.arch}" is not one of ${ARCHS.join(', ')}`);
   const isCausal = CAUSAL_ARCHS.includes(arch);
+  const isSeq2Seq = SEQ2SEQ_ARCHS.includes(arch);
   if (isCausal && options.task !== 'causal-lm' && options.task !== DEFAULT_TASK) {
     throw new CliConfigError(`--task: --arch ${arch} is a causal language model, its one head is causal-lm (got "${options.task}")`);
   }
+  if (isSeq2Seq && options.task !== 'translation' && options.task !== DEFAULT_TASK) {
+    throw new CliConfigError(`--task: --arch ${arch} is an encoder-decoder, its one head is translation (got "${options.task}")`);
+  }
   if (!isCausal && options.task === 'causal-lm') throw new CliConfigError(`--task: --arch ${arch} has no causal-lm head; use --arch ${CAUSAL_ARCHS.join(', ')}`);
-  const task = (isCausal ? 'causal-lm' : options.task) as AnyModelTask;
+  if (!isSeq2Seq && options.task === 'translation') throw new CliConfigError(`--task: --arch ${arch} has no translation head; use --arch ${SEQ2SEQ_ARCHS.join(', ')}`);
+  const task = (isCausal ? 'causal-lm' : isSeq2Seq ? 'translation' : options.task) as AnyModelTask;
   await startBackend({ backend: options.backend });
   const tokenizer = await readTokenizer(options, arch);
   const id2label = Object.fromEntries(Array.from({ length: options.numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
   const label2id = Object.fromEntries(Object.entries(id2label).map(([id, label]) => [label, Number(id)]));
   const config = familyPresetConfig(arch, options.preset, {
     vocabSize: tokenizer.vocabSize,
-    padTokenId: tokenizer.padTokenId,
-    bosTokenId: tokenizer.clsTokenId,
-    eosTokenId: tokenizer.sepTokenId,
-    ...(isCausal ? {} : { id2label, label2id }),
+    ...specialTokenIds(tokenizer, options.vocab, isCausal ? 'causal' : isSeq2Seq ? 'seq2seq' : 'encoder'),
+    ...(isCausal || isSeq2Seq ? {} : { id2label, label2id }),
   });
   const model = createModel(config, task, { seed: options.seed });
   try {
@@ -83,9 +94,32 @@ function sizeOf(config: ModelConfig): [number, number] {
       return [config.n_layers, config.dim];
     case 'gpt2':
       return [config.n_layer, config.n_embd];
+    case 'marian':
+      return [config.encoder_layers, config.d_model];
     default:
       return [config.num_hidden_layers, config.hidden_size];
   }
+}
+
+/**
+ * pad, bos and eos ids of the config. An encoder's are its pad, [CLS] and [SEP]; a decoder needs
+ * only an eos (GPT-2's tokenizer has just `<|endoftext|>`: bos and pad fall back to it, as
+ * transformers' GPT-2 configs and pad-as-eos fine-tuning do); an encoder-decoder needs eos and pad.
+ */
+function specialTokenIds(tokenizer: PretrainedTokenizer, vocab: string, kind: 'encoder' | 'causal' | 'seq2seq'): { padTokenId: number; bosTokenId?: number; eosTokenId: number } {
+  if (kind === 'seq2seq') return { padTokenId: tokenizer.padTokenId, eosTokenId: seq2seqEosTokenId(tokenizer, vocab) };
+  if (kind === 'encoder' || !(tokenizer instanceof SubwordTokenizer)) return { padTokenId: tokenizer.padTokenId, bosTokenId: tokenizer.clsTokenId, eosTokenId: tokenizer.sepTokenId };
+  const eos = tokenizer.specialTokenId('eos_token') ?? tokenizer.specialTokenId('sep_token');
+  if (eos === undefined) throw new CliConfigError(`--vocab: ${vocab} has no end-of-sequence token (eos_token, e.g. "<|endoftext|>"), which a causal language model needs`);
+  const bos = tokenizer.specialTokenId('bos_token') ?? tokenizer.specialTokenId('cls_token') ?? eos;
+  return { padTokenId: tokenizer.specialTokenId('pad_token') ?? eos, bosTokenId: bos, eosTokenId: eos };
+}
+
+/** The target side's end-of-sequence id (Marian's `</s>`): the tokenizer's eos token, else its sep token. */
+function seq2seqEosTokenId(tokenizer: PretrainedTokenizer, vocab: string): number {
+  const id = tokenizer instanceof SubwordTokenizer ? (tokenizer.specialTokenId('eos_token') ?? tokenizer.specialTokenId('sep_token')) : tokenizer.sepTokenId;
+  if (id === undefined) throw new CliConfigError(`--vocab: ${vocab} has no end-of-sequence token (eos_token, e.g. "</s>"), which a translation model ends its targets with`);
+  return id;
 }
 
 /**
@@ -105,7 +139,8 @@ async function readTokenizer(options: InitModelOptions, arch: ModelType): Promis
   try {
     await copyFile(options.vocab, join(dir, 'tokenizer.json'));
     const tokenizer = expected === 'WordPiece' ? await BertTokenizer.fromPretrained(dir) : await SubwordTokenizer.fromPretrained(dir);
-    if (tokenizer instanceof SubwordTokenizer && tokenizer.modelType !== expected) {
+    const accepted = [expected, ...(ALSO_ACCEPTED[arch] ?? [])];
+    if (tokenizer instanceof SubwordTokenizer && !accepted.includes(tokenizer.modelType as (typeof accepted)[number])) {
       throw new CliConfigError(`--vocab: --arch ${arch} needs a ${expected} tokenizer.json, ${options.vocab} holds a ${tokenizer.modelType} model`);
     }
     return tokenizer;

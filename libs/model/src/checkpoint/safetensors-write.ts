@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CheckpointError } from './checkpoint-error.ts';
-import { IS_LITTLE_ENDIAN } from './dtype.ts';
+import { DTYPE_BYTES, encodeFromFloat32, type SupportedDtype } from './dtype.ts';
 import { elementCount, type TensorData } from './tensor-data.ts';
 
 // Python's safetensors/transformers refuse files whose metadata lacks a known "format".
@@ -10,17 +10,21 @@ const DEFAULT_METADATA: Readonly<Record<string, string>> = { format: 'pt' };
 const HEADER_ALIGNMENT_BYTES = 8;
 
 /**
- * Serializes `tensors` as F32 safetensors, data in map order. The header is padded with spaces so
- * the data section starts 8-byte aligned, as the Python writer does. `metadata` is merged over
- * `{ format: "pt" }`.
+ * Serializes `tensors` as safetensors of `dtype` (F32 by default; BF16 and F16 rounded to nearest
+ * even, as torch's `.to()`), data in map order. The header is padded with spaces so the data section
+ * starts 8-byte aligned, as the Python writer does. `metadata` is merged over `{ format: "pt" }`.
  */
-export function serializeSafetensors(tensors: ReadonlyMap<string, TensorData>, metadata: Record<string, string> = {}): Uint8Array {
+export function serializeSafetensors(
+  tensors: ReadonlyMap<string, TensorData>,
+  metadata: Record<string, string> = {},
+  dtype: SupportedDtype = 'F32',
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: { ...DEFAULT_METADATA, ...metadata } };
   let offset = 0;
   for (const [name, tensor] of tensors) {
     checkTensor(name, tensor);
-    const byteLength = tensor.data.length * 4;
-    header[name] = { dtype: 'F32', shape: [...tensor.shape], data_offsets: [offset, offset + byteLength] };
+    const byteLength = tensor.data.length * DTYPE_BYTES[dtype];
+    header[name] = { dtype, shape: [...tensor.shape], data_offsets: [offset, offset + byteLength] };
     offset += byteLength;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -29,14 +33,13 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, TensorData>, m
   headerBytes.set(json);
 
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   out.set(headerBytes, 8);
   let position = 8 + headerBytes.byteLength;
   for (const { data } of tensors.values()) {
-    if (IS_LITTLE_ENDIAN) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), position);
-    else for (let i = 0; i < data.length; i++) view.setFloat32(position + i * 4, data[i]!, true);
-    position += data.byteLength;
+    const encoded = encodeFromFloat32(data, dtype);
+    out.set(encoded, position);
+    position += encoded.byteLength;
   }
   return out;
 }
@@ -46,10 +49,11 @@ export async function writeSafetensors(
   file: string,
   tensors: ReadonlyMap<string, TensorData>,
   metadata?: Record<string, string>,
+  dtype: SupportedDtype = 'F32',
 ): Promise<void> {
   let bytes: Uint8Array;
   try {
-    bytes = serializeSafetensors(tensors, metadata);
+    bytes = serializeSafetensors(tensors, metadata, dtype);
   } catch (error) {
     if (error instanceof CheckpointError) throw new CheckpointError(error.code, file, error.detail, error.tensor);
     throw error;

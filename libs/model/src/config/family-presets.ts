@@ -20,6 +20,9 @@ export interface FamilyPresetFields {
  * type, LayerNorm eps 1e-5). GPT-2 takes the sizes as n_layer/n_embd/n_head with GPT-2's 1024
  * positions; Llama and Qwen2 take them with multi-head attention (num_key_value_heads = heads),
  * 2048 positions and tied embeddings at these small sizes (as SmolLM); the causal families have no labels.
+ * Marian takes them as encoder and decoder layers/d_model/heads (ffn 4 x d_model) with the opus-mt
+ * settings: swish, scaled embeddings, 512 sinusoidal positions, decoder_start_token_id = pad, the
+ * pad token never generated (bad_words_ids), EOS forced at max_length, beam search of 4.
  */
 export function familyPresetConfig(modelType: ModelType, preset: BertPresetName, fields: FamilyPresetFields): ModelConfig {
   const bert = BERT_PRESETS[preset];
@@ -94,6 +97,32 @@ export function familyPresetConfig(modelType: ModelType, preset: BertPresetName,
           bos_token_id: fields.bosTokenId ?? null,
           eos_token_id: fields.eosTokenId ?? null,
           pad_token_id: fields.padTokenId,
+        },
+        source,
+      );
+    case 'marian':
+      return parseModelConfig(
+        {
+          model_type: 'marian',
+          vocab_size: fields.vocabSize,
+          d_model: bert.hidden_size,
+          encoder_layers: bert.num_hidden_layers,
+          decoder_layers: bert.num_hidden_layers,
+          encoder_attention_heads: bert.num_attention_heads,
+          decoder_attention_heads: bert.num_attention_heads,
+          encoder_ffn_dim: bert.intermediate_size,
+          decoder_ffn_dim: bert.intermediate_size,
+          max_position_embeddings: 512,
+          activation_function: 'swish',
+          scale_embedding: true,
+          static_position_embeddings: true,
+          pad_token_id: fields.padTokenId,
+          decoder_start_token_id: fields.padTokenId,
+          eos_token_id: fields.eosTokenId ?? 0,
+          forced_eos_token_id: fields.eosTokenId ?? 0,
+          bad_words_ids: [[fields.padTokenId]],
+          max_length: 512,
+          num_beams: 4,
         },
         source,
       );

@@ -15,3 +15,5 @@ export { GPT2_ACTIVATIONS, Gpt2ConfigSchema, gpt2InnerSize, parseGpt2Config, typ
 export { LlamaConfigSchema, llamaBiases, llamaHeadDim, llamaKeyValueHeads, parseLlamaConfig, Qwen2ConfigSchema, ROPE_TYPES, type LlamaConfig, type RopeType } from './llama-config.ts';
 export { gpt2ParameterShapes, llamaParameterShapes } from './causal-parameter-shapes.ts';
 export { positionLimit } from './position-limit.ts';
+export { MARIAN_ACTIVATIONS, MarianConfigSchema, parseMarianConfig, type MarianActivation, type MarianConfig } from './marian-config.ts';
+export { FINAL_LOGITS_BIAS, marianCheckpointShapes, marianParameterShapes } from './marian-parameter-shapes.ts';

@@ -4,13 +4,14 @@ import { readConfigJson } from './config-file.ts';
 import { parseDistilBertConfig, type DistilBertConfig } from './distilbert-config.ts';
 import { parseGpt2Config, type Gpt2Config } from './gpt2-config.ts';
 import { parseLlamaConfig, type LlamaConfig } from './llama-config.ts';
+import { parseMarianConfig, type MarianConfig } from './marian-config.ts';
 import { parseRobertaConfig, type RobertaConfig } from './roberta-config.ts';
 
 /** The config of any supported model family; `model_type` tells them apart. */
-export type ModelConfig = BertConfig | DistilBertConfig | RobertaConfig | Gpt2Config | LlamaConfig;
+export type ModelConfig = BertConfig | DistilBertConfig | RobertaConfig | Gpt2Config | LlamaConfig | MarianConfig;
 export type ModelType = ModelConfig['model_type'];
 
-export const MODEL_TYPES: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2'];
+export const MODEL_TYPES: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'gpt2', 'llama', 'qwen2', 'marian'];
 
 /**
  * Hugging Face class-name prefix of each family, longest first (an `XLMRoberta...` class is not a
@@ -24,6 +25,7 @@ const CLASS_PREFIXES: readonly (readonly [string, ModelType])[] = [
   ['GPT2', 'gpt2'],
   ['Llama', 'llama'],
   ['Qwen2', 'qwen2'],
+  ['Marian', 'marian'],
 ];
 
 /** The family a Hugging Face class name (`RobertaForMaskedLM`) belongs to, if tunefleet has it. */
@@ -72,6 +74,8 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
     case 'llama':
     case 'qwen2':
       return parseLlamaConfig(withType, file);
+    case 'marian':
+      return parseMarianConfig(withType, file);
   }
 }
 

@@ -13,6 +13,13 @@ const tokenIds = z.union([tokenId, z.array(tokenId)]);
  * `repetition_penalty` (CTRL's: positive logits of seen tokens divided, negative ones multiplied);
  * stop at `eos_token_id` (one id or several), at a `stop_strings` match, or after `max_new_tokens`
  * (else `max_length` counting the prompt, default 20). Unknown keys are kept for the round trip.
+ * Encoder-decoders (Marian) also read: `num_beams` (beam search when > 1), `length_penalty` (a
+ * finished hypothesis scores sum log-probs / length ** length_penalty), `early_stopping` (true: stop
+ * once num_beams hypotheses are finished; false: when no open beam can beat them; "never": only at
+ * max_length), `no_repeat_ngram_size`, `bad_words_ids` (Marian bans its pad token), forced
+ * BOS/EOS ids (the first token; the token at max_length - 1), `renormalize_logits` (log-softmax again
+ * after the processors, as opus-mt's generation configs set) and `decoder_start_token_id`; their
+ * `max_length` counts the decoder start token.
  */
 export const GenerationConfigSchema = z.looseObject({
   max_new_tokens: z.number().int().positive().nullable().optional(),
@@ -27,7 +34,35 @@ export const GenerationConfigSchema = z.looseObject({
   eos_token_id: tokenIds.nullable().optional(),
   pad_token_id: tokenId.nullable().optional(),
   stop_strings: z.union([z.string().min(1), z.array(z.string().min(1))]).nullable().optional(),
+  num_beams: z.number().int().positive().default(1),
+  length_penalty: z.number().default(1),
+  early_stopping: z.union([z.boolean(), z.literal('never')]).default(false),
+  no_repeat_ngram_size: z.number().int().nonnegative().default(0),
+  bad_words_ids: z.array(z.array(tokenId).min(1)).nullable().optional(),
+  forced_bos_token_id: tokenId.nullable().optional(),
+  forced_eos_token_id: tokenIds.nullable().optional(),
+  decoder_start_token_id: tokenId.nullable().optional(),
+  renormalize_logits: z.boolean().default(false),
 });
+
+/**
+ * The generation fields transformers' `GenerationConfig.from_model_config` takes from a config.json
+ * that carries them (Marian's opus-mt configs hold num_beams, max_length, bad_words_ids, ...).
+ */
+const MODEL_CONFIG_GENERATION_FIELDS = [
+  'bos_token_id',
+  'eos_token_id',
+  'pad_token_id',
+  'decoder_start_token_id',
+  'forced_bos_token_id',
+  'forced_eos_token_id',
+  'bad_words_ids',
+  'num_beams',
+  'max_length',
+  'length_penalty',
+  'early_stopping',
+  'no_repeat_ngram_size',
+] as const;
 
 export type GenerationConfig = z.output<typeof GenerationConfigSchema>;
 
@@ -39,9 +74,12 @@ export function parseGenerationConfig(json: unknown, source: string): Generation
   throw new GenerationError('GENERATION_CONFIG_INVALID', `${source}: ${issues.length} invalid field(s): ${issues.join('; ')}`);
 }
 
-/** transformers' `GenerationConfig.from_model_config`: the special ids of config.json, every other field at its default. */
-export function generationConfigFromModelConfig(config: { readonly bos_token_id?: unknown; readonly eos_token_id?: unknown; readonly pad_token_id?: unknown }): GenerationConfig {
-  const ids = Object.fromEntries((['bos_token_id', 'eos_token_id', 'pad_token_id'] as const).filter((key) => config[key] !== undefined && config[key] !== null).map((key) => [key, config[key]]));
+/**
+ * transformers' `GenerationConfig.from_model_config`: the special ids of config.json and the
+ * generation fields it carries (MODEL_CONFIG_GENERATION_FIELDS), every other field at its default.
+ */
+export function generationConfigFromModelConfig(config: { readonly [field in (typeof MODEL_CONFIG_GENERATION_FIELDS)[number]]?: unknown }): GenerationConfig {
+  const ids = Object.fromEntries(MODEL_CONFIG_GENERATION_FIELDS.filter((key) => config[key] !== undefined && config[key] !== null).map((key) => [key, config[key]]));
   return parseGenerationConfig({ ...ids, _from_model_config: true }, 'config.json');
 }
 

@@ -10,4 +10,17 @@ export {
   type GenerationConfig,
 } from './generation-config.ts';
 export { GenerationError, type GenerationErrorCode } from './generation-error.ts';
-export { applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, sampleFrom, softmax } from './logits-processors.ts';
+export {
+  applyBadWords,
+  applyForcedTokens,
+  applyNoRepeatNgram,
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  argmax,
+  logSoftmax,
+  sampleFrom,
+  softmax,
+} from './logits-processors.ts';
+export { BeamHypotheses, BeamSearchScorer, type BeamCandidate, type BeamSearchSettings, type EarlyStopping } from './beam-search.ts';

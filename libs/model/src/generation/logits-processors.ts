@@ -5,7 +5,7 @@
  */
 
 /** RepetitionPenaltyLogitsProcessor (CTRL): each id seen so far (prompt and generated) gets score / penalty if > 0, score * penalty otherwise. */
-export function applyRepetitionPenalty(scores: Float32Array, seen: Iterable<number>, penalty: number): void {
+export function applyRepetitionPenalty(scores: Float32Array | Float64Array, seen: Iterable<number>, penalty: number): void {
   if (penalty === 1) return;
   for (const id of new Set(seen)) {
     const score = scores[id];
@@ -77,4 +77,44 @@ export function sampleFrom(scores: Float32Array, random: () => number): number {
     if (u < cumulative) return i;
   }
   return last; // rounding left u above the total
+}
+
+/**
+ * NoRepeatNGramLogitsProcessor: with `ids` the sequence so far (the decoder start token included),
+ * every token that would complete an n-gram already in `ids` gets -Infinity.
+ */
+export function applyNoRepeatNgram(scores: Float32Array | Float64Array, ids: readonly number[], size: number): void {
+  if (size <= 0 || ids.length + 1 < size) return;
+  const prefix = ids.slice(ids.length + 1 - size).join(',');
+  for (let start = 0; start + size <= ids.length; start++) {
+    if (ids.slice(start, start + size - 1).join(',') === prefix) scores[ids[start + size - 1]] = -Infinity;
+  }
+}
+
+/**
+ * NoBadWordsLogitsProcessor: a one-token entry is never generated; a longer one bans its last token
+ * when the sequence ends with the entry's other tokens.
+ */
+export function applyBadWords(scores: Float32Array | Float64Array, ids: readonly number[], badWords: readonly (readonly number[])[]): void {
+  for (const words of badWords) {
+    const prefix = words.slice(0, -1);
+    const matches = prefix.length <= ids.length && prefix.every((id, i) => ids[ids.length - prefix.length + i] === id);
+    if (matches) scores[words[words.length - 1]] = -Infinity;
+  }
+}
+
+/** ForcedBOSTokenLogitsProcessor / ForcedEOSTokenLogitsProcessor: every score -Infinity but the forced ids' (0). */
+export function applyForcedTokens(scores: Float32Array | Float64Array, ids: readonly number[]): void {
+  scores.fill(-Infinity);
+  for (const id of ids) scores[id] = 0;
+}
+
+/** log_softmax of one row in float64 (`-Infinity` stays `-Infinity`). */
+export function logSoftmax(scores: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const s of scores) if (s > max) max = s;
+  let sum = 0;
+  for (const s of scores) sum += Math.exp(s - max);
+  const log = Math.log(sum) + max;
+  return Float64Array.from(scores, (s) => s - log);
 }

@@ -44,25 +44,30 @@ export class Gpt2LMHeadModel extends DecoderModel<Gpt2Config> {
     let hidden = dropout(embedded, c.embd_pdrop, drop, 'embeddings') as tf.Tensor2D; // [batch * seq, n_embd]
     const mask = causalMask(input.attentionMask, batchSize, seqLength, past); // [batch, 1, seq, past + seq]
     const layers: LayerKeyValue[] = [];
+    // Every Conv1D through the model's adapter hook (LoRA), by its module path.
+    const conv = (name: string, x: tf.Tensor2D) => this.adapted(name, x, conv1d(p, name, x), drop);
     for (let layer = 0; layer < c.n_layer; layer++) {
       const block = `transformer.h.${layer}`;
       const site = `h.${layer}`;
-      const normed = norm(p, `${block}.ln_1`, hidden, c.layer_norm_epsilon);
-      const [q, k, v] = splitColumns(conv1d(p, `${block}.attn.c_attn`, normed), 3); // 3 x [batch * seq, n_embd]
-      const cached = appendKeyValue(input.cache?.layers[layer], splitHeads(k, batchSize, seqLength, heads), splitHeads(v, batchSize, seqLength, heads));
-      layers.push(cached);
-      const headDim = c.n_embd / heads;
-      const scale = (c.scale_attn_weights ? 1 / Math.sqrt(headDim) : 1) / (c.scale_attn_by_inverse_layer_idx ? layer + 1 : 1);
-      const context = scaledDotProductAttention(splitHeads(q, batchSize, seqLength, heads), cached.key, cached.value, mask, {
-        scale,
-        probsDropoutRate: c.attn_pdrop,
-        drop,
-        site,
-      }); // [batch, heads, seq, headDim]
-      const attended = conv1d(p, `${block}.attn.c_proj`, mergeHeads(context));
-      hidden = tf.add(hidden, dropout(attended, c.resid_pdrop, drop, `${site}/attn-out`)) as tf.Tensor2D;
-      const inner = activation(c.activation_function, conv1d(p, `${block}.mlp.c_fc`, norm(p, `${block}.ln_2`, hidden, c.layer_norm_epsilon))) as tf.Tensor2D;
-      hidden = tf.add(hidden, dropout(conv1d(p, `${block}.mlp.c_proj`, inner), c.resid_pdrop, drop, `${site}/mlp-out`)) as tf.Tensor2D;
+      const out = this.decoderLayer(`${block}.`, hidden, drop, [mask], (x, [layerMask]) => {
+        const normed = norm(p, `${block}.ln_1`, x, c.layer_norm_epsilon);
+        const [q, k, v] = splitColumns(conv(`${block}.attn.c_attn`, normed), 3); // 3 x [batch * seq, n_embd]
+        const keyValue = appendKeyValue(input.cache?.layers[layer], splitHeads(k, batchSize, seqLength, heads), splitHeads(v, batchSize, seqLength, heads));
+        const headDim = c.n_embd / heads;
+        const scale = (c.scale_attn_weights ? 1 / Math.sqrt(headDim) : 1) / (c.scale_attn_by_inverse_layer_idx ? layer + 1 : 1);
+        const context = scaledDotProductAttention(splitHeads(q, batchSize, seqLength, heads), keyValue.key, keyValue.value, layerMask as tf.Tensor4D, {
+          scale,
+          probsDropoutRate: c.attn_pdrop,
+          drop,
+          site,
+        }); // [batch, heads, seq, headDim]
+        const attended = conv(`${block}.attn.c_proj`, mergeHeads(context));
+        const residual = tf.add(x, dropout(attended, c.resid_pdrop, drop, `${site}/attn-out`)) as tf.Tensor2D;
+        const inner = activation(c.activation_function, conv(`${block}.mlp.c_fc`, norm(p, `${block}.ln_2`, residual, c.layer_norm_epsilon))) as tf.Tensor2D;
+        return { hidden: tf.add(residual, dropout(conv(`${block}.mlp.c_proj`, inner), c.resid_pdrop, drop, `${site}/mlp-out`)) as tf.Tensor2D, keyValue };
+      });
+      hidden = out.hidden;
+      if (out.keyValue !== undefined) layers.push(out.keyValue);
     }
     const final = norm(p, 'transformer.ln_f', hidden, c.layer_norm_epsilon);
     const head = p(c.tie_word_embeddings ? 'transformer.wte.weight' : 'lm_head.weight') as tf.Tensor2D; // [vocab, n_embd]

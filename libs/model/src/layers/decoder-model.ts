@@ -5,6 +5,8 @@ import type { ModelBatch, TrainableModel } from '../trainable.ts';
 import type { KeyValueCache, LayerKeyValue } from './causal-attention.ts';
 import { causalLmLoss } from './causal-lm-loss.ts';
 import { sameShape } from './encoder-model.ts';
+import { checkpointed } from './gradient-checkpoint.ts';
+import type { LinearAdapter } from './linear-adapter.ts';
 import type { ParameterLookup } from './parameter-lookup.ts';
 
 /** One decoder pass: `seqLength` new tokens per row after the `cache`'s positions. */
@@ -34,6 +36,14 @@ export abstract class DecoderModel<C> implements TrainableModel {
   abstract readonly vocabSize: number;
   /** Longest context (cached + new positions), and the config field that says so; none for RoPE models. */
   abstract readonly contextLimit: { readonly length: number; readonly source: string } | undefined;
+  /** Adapters on the linear modules (LoRA, `src/lora/`): each adapted module's output gets the adapter's term. */
+  adapter: LinearAdapter | undefined = undefined;
+  /**
+   * transformers' gradient_checkpointing_enable(): in a training forward, each decoder layer keeps
+   * only its input and recomputes its activations in backward (less memory, one more layer forward
+   * per layer). Evaluation and `decode` are unchanged.
+   */
+  gradientCheckpointing = false;
 
   constructor(
     readonly config: C,
@@ -92,6 +102,31 @@ export abstract class DecoderModel<C> implements TrainableModel {
 
   dispose(): void {
     for (const variable of this.parameters.values()) variable.dispose();
+  }
+
+  /** Linear module `module`'s `output` for input `x`, with its adapter's term when it has one. */
+  protected adapted(module: string, x: tf.Tensor2D, output: tf.Tensor2D, drop: DropoutContext | undefined): tf.Tensor2D {
+    return this.adapter === undefined ? output : this.adapter.adapt(module, x, output, drop);
+  }
+
+  /**
+   * One decoder layer, `body`, on `hidden` `[batch * seq, hidden]`; `prefix` is the layer's
+   * parameter prefix (`transformer.h.0.`), `captured` the other tensors the layer reads (mask, rotary
+   * tables), handed to `body` as its second argument. In a training pass (`drop` set) with gradient
+   * checkpointing on, the layer is recomputed in backward and returns no key/value entry (training
+   * uses no cache); its trainable parameters and adapters are what the recomputation differentiates.
+   */
+  protected decoderLayer(
+    prefix: string,
+    hidden: tf.Tensor2D,
+    drop: DropoutContext | undefined,
+    captured: readonly tf.Tensor[],
+    body: (hidden: tf.Tensor2D, captured: readonly tf.Tensor[]) => { hidden: tf.Tensor2D; keyValue: LayerKeyValue },
+  ): { hidden: tf.Tensor2D; keyValue?: LayerKeyValue } {
+    if (!this.gradientCheckpointing || drop === undefined) return body(hidden, captured);
+    const weights = [...this.parameters].filter(([name, variable]) => name.startsWith(prefix) && variable.trainable).map(([, variable]) => variable);
+    weights.push(...(this.adapter?.variablesUnder(prefix) ?? []));
+    return { hidden: checkpointed((x, constants) => body(x, constants).hidden, hidden, captured, weights) };
   }
 
   protected readonly lookup: ParameterLookup = (name) => {

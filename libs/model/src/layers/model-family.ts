@@ -7,7 +7,7 @@ import type { AnyModelTask, ModelTask, TrainableModel } from '../trainable.ts';
  * XLM-R): its Hugging Face class names, parameter table, checkpoint-name normalisation, head
  * parameters, initialisation and constructors. `pretrained.ts` dispatches on config.json's
  * `model_type` to one of these; the Trainer never sees them (it sees TrainableModel). `T` is the
- * tasks the family has heads for: the encoder tasks, or `causal-lm` (GPT-2, Llama).
+ * tasks the family has heads for: the encoder tasks, `causal-lm` (GPT-2, Llama) or `translation` (Marian).
  */
 export interface ModelFamily<C, M extends TrainableModel = TrainableModel, T extends AnyModelTask = ModelTask> {
   /** Hugging Face class per task (`RobertaForSequenceClassification`), for this config's model_type. */

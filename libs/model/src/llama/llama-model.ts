@@ -49,26 +49,31 @@ export class LlamaForCausalLM extends DecoderModel<LlamaConfig> {
     const mask = causalMask(input.attentionMask, batchSize, seqLength, past); // [batch, 1, seq, past + seq]
     const { cos, sin } = rotaryTables(c, headDim, past, seqLength); // [seq, headDim]
     const layers: LayerKeyValue[] = [];
+    // Every projection through the model's adapter hook (LoRA), by its module path.
+    const proj = (name: string, x: tf.Tensor2D, hasBias: boolean) => this.adapted(name, x, linear(p, name, x, hasBias), drop);
     for (let layer = 0; layer < c.num_hidden_layers; layer++) {
       const block = `model.layers.${layer}`;
-      const normed = rmsNorm(hidden, p(`${block}.input_layernorm.weight`) as tf.Tensor1D, eps);
-      const project = (name: string, heads_: number) => splitHeads(linear(p, `${block}.self_attn.${name}`, normed, biases.qkv), batchSize, seqLength, heads_);
-      const query = applyRotary(project('q_proj', heads), cos, sin); // [batch, heads, seq, headDim]
-      const key = applyRotary(project('k_proj', kvHeads), cos, sin); // [batch, kvHeads, seq, headDim]
-      const cached = appendKeyValue(input.cache?.layers[layer], key, project('v_proj', kvHeads));
-      layers.push(cached);
-      const groups = heads / kvHeads;
-      const context = scaledDotProductAttention(query, repeatKeyValueHeads(cached.key, groups), repeatKeyValueHeads(cached.value, groups), mask, {
-        scale: 1 / Math.sqrt(headDim),
-        probsDropoutRate: c.attention_dropout,
-        drop,
-        site: `layers.${layer}`,
-      }); // [batch, heads, seq, headDim]
-      hidden = tf.add(hidden, linear(p, `${block}.self_attn.o_proj`, mergeHeads(context), biases.output)) as tf.Tensor2D;
-      const post = rmsNorm(hidden, p(`${block}.post_attention_layernorm.weight`) as tf.Tensor1D, eps);
-      const gate = activation(c.hidden_act, linear(p, `${block}.mlp.gate_proj`, post, c.mlp_bias));
-      const up = linear(p, `${block}.mlp.up_proj`, post, c.mlp_bias);
-      hidden = tf.add(hidden, linear(p, `${block}.mlp.down_proj`, tf.mul(gate, up) as tf.Tensor2D, c.mlp_bias)) as tf.Tensor2D;
+      const out = this.decoderLayer(`${block}.`, hidden, drop, [mask, cos, sin], (x, [layerMask, layerCos, layerSin]) => {
+        const normed = rmsNorm(x, p(`${block}.input_layernorm.weight`) as tf.Tensor1D, eps);
+        const project = (name: string, heads_: number) => splitHeads(proj(`${block}.self_attn.${name}`, normed, biases.qkv), batchSize, seqLength, heads_);
+        const query = applyRotary(project('q_proj', heads), layerCos as tf.Tensor2D, layerSin as tf.Tensor2D); // [batch, heads, seq, headDim]
+        const key = applyRotary(project('k_proj', kvHeads), layerCos as tf.Tensor2D, layerSin as tf.Tensor2D); // [batch, kvHeads, seq, headDim]
+        const keyValue = appendKeyValue(input.cache?.layers[layer], key, project('v_proj', kvHeads));
+        const groups = heads / kvHeads;
+        const context = scaledDotProductAttention(query, repeatKeyValueHeads(keyValue.key, groups), repeatKeyValueHeads(keyValue.value, groups), layerMask as tf.Tensor4D, {
+          scale: 1 / Math.sqrt(headDim),
+          probsDropoutRate: c.attention_dropout,
+          drop,
+          site: `layers.${layer}`,
+        }); // [batch, heads, seq, headDim]
+        const residual = tf.add(x, proj(`${block}.self_attn.o_proj`, mergeHeads(context), biases.output)) as tf.Tensor2D;
+        const post = rmsNorm(residual, p(`${block}.post_attention_layernorm.weight`) as tf.Tensor1D, eps);
+        const gate = activation(c.hidden_act, proj(`${block}.mlp.gate_proj`, post, c.mlp_bias));
+        const up = proj(`${block}.mlp.up_proj`, post, c.mlp_bias);
+        return { hidden: tf.add(residual, proj(`${block}.mlp.down_proj`, tf.mul(gate, up) as tf.Tensor2D, c.mlp_bias)) as tf.Tensor2D, keyValue };
+      });
+      hidden = out.hidden;
+      if (out.keyValue !== undefined) layers.push(out.keyValue);
     }
     const final = rmsNorm(hidden, p('model.norm.weight') as tf.Tensor1D, eps);
     const head = p(c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight') as tf.Tensor2D; // [vocab, hidden]

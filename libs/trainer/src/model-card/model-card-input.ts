@@ -3,7 +3,7 @@ import type { SliceReport } from '../evaluation/slice-metrics.ts';
 import type { LogEntry } from '../trainer-types.ts';
 
 /** The pipeline tags tunefleet trains for (model-index `task.type`). */
-export type ModelCardTask = 'text-classification' | 'token-classification' | 'fill-mask';
+export type ModelCardTask = 'text-classification' | 'token-classification' | 'fill-mask' | 'text-generation' | 'translation';
 
 /** A dataset as model-index names it: `type` is its id ("glue", or a file's stem), `name` what readers see. */
 export interface ModelCardDataset {

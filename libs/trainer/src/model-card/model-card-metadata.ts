@@ -6,6 +6,8 @@ const TASK_NAMES: Readonly<Record<ModelCardTask, string>> = {
   'text-classification': 'Text Classification',
   'token-classification': 'Token Classification',
   'fill-mask': 'Fill-Mask',
+  'text-generation': 'Text Generation',
+  translation: 'Translation',
 };
 
 // Metric ids of the Hub that classification results map to; a score named e.g. "f1_macro" is
