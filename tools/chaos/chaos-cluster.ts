@@ -127,7 +127,7 @@ export class ChaosCluster {
     for (const p of this.processes) {
       if (!isAlive(p.pid)) continue;
       try {
-        process.kill(p.pid, 'SIGCONT'); // a stopped process dies on SIGKILL anyway; this only keeps it tidy
+        // A stopped process dies on SIGKILL as it is, without running again.
         process.kill(p.pid, 'SIGKILL');
       } catch {
         // already gone

@@ -68,7 +68,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 }
 
 function summarizeTrials(seed: number, baseline: TrialResult, trials: readonly TrialResult[]): ChaosSummary {
-  const faultsByKind: Record<FaultKind, number> = { 'kill-worker': 0, 'kill-coordinator': 0, 'stop-worker': 0 };
+  const faultsByKind: Record<FaultKind, number> = { 'kill-worker': 0, 'kill-coordinator': 0, 'stop-worker': 0, 'stop-worker-forever': 0 };
   const lostByEpoch: number[] = [];
   const duplicatedByEpoch: number[] = [];
   let completed = 0;
@@ -104,12 +104,12 @@ function describeResult(r: TrialResult, baselineLoss?: number): string {
 
 /** The figures, as printed at the end of `npm run chaos` (and copied into the README). */
 export function summarize(s: ChaosSummary): string[] {
-  const faults = s.faultsByKind['kill-worker'] + s.faultsByKind['kill-coordinator'] + s.faultsByKind['stop-worker'];
+  const faults = Object.values(s.faultsByKind).reduce((a, b) => a + b, 0);
   const perEpoch = (xs: readonly number[]): string => s.lostByEpoch.map((_, epoch) => `${xs[epoch] ?? 0}`).join('/');
   const seconds = s.trials.reduce((a, t) => a + t.seconds, 0);
   return [
     `chaos (seed ${s.seed}): ${s.trials.length} trials of a ${s.baseline.maxSteps}-step 3-worker job, ${seconds.toFixed(0)} s`,
-    `  faults injected: ${faults} (kill -9 worker ${s.faultsByKind['kill-worker']}, kill -9 + restart coordinator ${s.faultsByKind['kill-coordinator']}, SIGSTOP worker past the deadline ${s.faultsByKind['stop-worker']})`,
+    `  faults injected: ${faults} (kill -9 worker ${s.faultsByKind['kill-worker']}, kill -9 + restart coordinator ${s.faultsByKind['kill-coordinator']}, SIGSTOP worker past the deadline ${s.faultsByKind['stop-worker']}, SIGSTOP worker never continued ${s.faultsByKind['stop-worker-forever']})`,
     `  jobs completed: ${s.completed}/${s.trials.length}`,
     `  samples lost per epoch: ${perEpoch(s.lostByEpoch)}; duplicated per epoch: ${perEpoch(s.duplicatedByEpoch)}; incomplete ledgers: ${s.incompleteLedgers}`,
     `  final loss: uninterrupted ${s.baseline.finalLoss?.toFixed(6) ?? '?'}; max |difference| over trials ${s.maxLossDifference.toExponential(2)}`,

@@ -12,8 +12,12 @@ import { checkLedgerFile, type LedgerReport } from '../../apps/coordinator/src/s
 import { ChaosCluster, isAlive, isStopped, sleep } from './chaos-cluster.ts';
 import type { ChaosFixture } from './chaos-fixture.ts';
 
-export type FaultKind = 'kill-worker' | 'kill-coordinator' | 'stop-worker';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill-worker', 'kill-coordinator', 'stop-worker'];
+/**
+ * `stop-worker`: SIGSTOP past the collective deadline, then SIGCONT; `stop-worker-forever`: SIGSTOP
+ * and never SIGCONT (the survivors must finish without it; teardown SIGKILLs it as it is).
+ */
+export type FaultKind = 'kill-worker' | 'kill-coordinator' | 'stop-worker' | 'stop-worker-forever';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill-worker', 'kill-coordinator', 'stop-worker', 'stop-worker-forever'];
 
 export interface ChaosJob {
   readonly workers: number;
@@ -150,8 +154,11 @@ async function inject(cluster: ChaosCluster, kind: FaultKind, job: ChaosJob, ran
     cluster.startWorker();
     return `${victim.name} (pid ${victim.pid})`;
   }
-  const stopMs = job.collectiveTimeoutMs + 2_000;
   process.kill(victim.pid, 'SIGSTOP');
+  // The signal lands asynchronously: wait for it, so the next fault's choice of victim sees it stopped.
+  for (const until = Date.now() + 1_000; !isStopped(victim.pid) && isAlive(victim.pid) && Date.now() < until; ) await sleep(10);
+  if (kind === 'stop-worker-forever') return `${victim.name} (pid ${victim.pid}), never continued`;
+  const stopMs = job.collectiveTimeoutMs + 2_000;
   setTimeout(() => {
     if (!isAlive(victim.pid)) return;
     process.kill(victim.pid, 'SIGCONT');
@@ -161,7 +168,7 @@ async function inject(cluster: ChaosCluster, kind: FaultKind, job: ChaosJob, ran
 }
 
 export function describeFault(fault: InjectedFault): string {
-  const what = fault.kind === 'kill-worker' ? 'kill -9' : fault.kind === 'kill-coordinator' ? 'kill -9 + restart' : 'SIGSTOP';
+  const what = fault.kind === 'kill-worker' ? 'kill -9' : fault.kind === 'kill-coordinator' ? 'kill -9 + restart' : fault.kind === 'stop-worker' ? 'SIGSTOP' : 'SIGSTOP forever';
   return `${what} ${fault.target} at step ${fault.step}`;
 }
 

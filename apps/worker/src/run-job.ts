@@ -115,6 +115,7 @@ export async function runJob(context: JobContext): Promise<JobOutcome> {
       ...(inputs.evalSet ? { evalDataset: inputs.evalSet } : {}),
       computeMetrics: inputs.computeMetrics,
       ...(inputs.preprocessLogitsForMetrics ? { preprocessLogitsForMetrics: inputs.preprocessLogitsForMetrics } : {}),
+      ...(inputs.generationMetrics ? { generationMetrics: inputs.generationMetrics } : {}),
       ...(context.fusedAdamWKernel ? { fusedAdamWKernel: context.fusedAdamWKernel } : {}),
       gradientSync: sync,
       ...(context.metrics ? { observer: workerTrainingObserver(context.metrics, assignment.jobId, assignment.rank, () => sync.stats) } : {}),

@@ -6,6 +6,7 @@ import { startMetricsServer, TunefleetMetrics, type RunningMetricsServer } from 
 import { adamwUpdate, nativeAddInto, nativeNonzeroBlocks, nativeSharedMemory } from '@tunefleet/native-kernels';
 import { JobState, type Assignment, type JobProgress } from '@tunefleet/proto';
 import { connectCoordinator, type CoordinatorLink, type WorkerTlsFiles } from './coordinator-link.ts';
+import { CONTINUING, Heartbeat } from './heartbeat.ts';
 import { runJob } from './run-job.ts';
 import { StepLedger } from './step-ledger.ts';
 import { describeFailure, WorkerError } from './worker-error.ts';
@@ -56,14 +57,6 @@ export interface WorkerResult {
 export const WORKER_EXIT_CODES = { succeeded: 0, failed: 1, stopped: 3, aborted: 130 } as const;
 
 const RETRY_DELAY_MS = 500;
-/** Job states in which a stopped or failed rank waits for its place in the re-formed ring. */
-const CONTINUING = new Set([JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_RESTARTING, JobState.JOB_STATE_WAITING_FOR_WORKERS]);
-/**
- * How often a worker with no assignment yet asks for one. The heartbeat interval (a third of the
- * coordinator's timeout, 20 s by default) is too slow for that: a worker that registered just
- * before a job was submitted would sit idle for up to 20 s while its peers wait.
- */
-export const ASSIGNMENT_POLL_MS = 250;
 
 /**
  * One worker process, one job: start the Collective server on a free port, Register with the
@@ -201,9 +194,21 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
         // A fixed port is free only once the old endpoint closed.
         const old = endpoint;
         if (options.port) await old.close();
-        endpoint = await listen();
-        collectiveAddress = advertisedAddress(endpoint.address, options);
-        await retryWhileUnreachable(register, options.connectTimeoutMs ?? 60_000, options.signal);
+        for (let attempt = 1; ; attempt++) {
+          endpoint = await listen();
+          collectiveAddress = advertisedAddress(endpoint.address, options);
+          try {
+            await retryWhileUnreachable(register, options.connectTimeoutMs ?? 60_000, options.signal);
+            break;
+          } catch (error) {
+            // The OS may hand out a port that is still on record for a worker that died without
+            // deregistering (kill -9; its record goes at its heartbeat deadline): take another.
+            const isAddressTaken = error instanceof WorkerError && error.grpcCode === status.ALREADY_EXISTS;
+            if (options.port || !isAddressTaken || attempt >= 3) throw error;
+            log(`collective ${collectiveAddress} is still registered to another worker (${(error as Error).message}); listening on another port`);
+            await endpoint.close();
+          }
+        }
         if (!options.port) await old.close();
         const jobState = await heartbeat.jobStateNow();
         if (failure !== undefined && !failure.isRetryable) return { exitCode: WORKER_EXIT_CODES.failed, reason: `${failure.code}: ${failure.message}` };
@@ -228,121 +233,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerResult
     await link?.deregister({ workerId, reason: 'the worker process exits' }).catch(() => undefined);
     link?.close();
     await metricsServer?.stop();
-  }
-}
-
-/**
- * Heartbeats every interval (a chain of timeouts, so beats never pile up behind a busy event loop),
- * every ASSIGNMENT_POLL_MS while waiting for an assignment, hands over the first assignment, and
- * relays should_stop. NOT_FOUND means the coordinator forgot
- * this worker: register again.
- */
-class Heartbeat {
-  ringGeneration = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private isClosed = false;
-  private stopHandler: ((isReforming: boolean) => void) | undefined;
-  private isStopRequested = false;
-  private isReforming = false;
-  /** State of the job this worker is held for or last ran, from the latest reply. */
-  jobState: JobState = JobState.JOB_STATE_UNSPECIFIED;
-  private waiter: { resolve: (a: Assignment | undefined) => void; reject: (e: Error) => void } | undefined;
-  /** Set once this worker ran a job: it now waits only to rejoin that job. */
-  private hasRun = false;
-
-  constructor(
-    private readonly link: CoordinatorLink,
-    private readonly workerId: string,
-    private readonly intervalMs: number,
-    private readonly register: () => Promise<unknown>,
-    private readonly log: (line: string) => void,
-  ) {
-    void this.beat();
-  }
-
-  /** An assignment that arrived while no one waited (jobStateNow). */
-  private early: Assignment | undefined;
-
-  /** Resolves undefined when this worker already ran a job (it waits to rejoin it) and that job ended. */
-  nextAssignment(signal?: AbortSignal): Promise<Assignment | undefined> {
-    return new Promise((resolve, reject) => {
-      if (this.early !== undefined) {
-        resolve(this.early);
-        this.early = undefined;
-        return;
-      }
-      if (signal?.aborted) return reject(new WorkerError('STOPPED_BY_COORDINATOR', 'aborted before an assignment arrived'));
-      signal?.addEventListener('abort', () => reject(new WorkerError('STOPPED_BY_COORDINATOR', 'aborted before an assignment arrived')), { once: true });
-      this.waiter = { resolve, reject };
-    });
-  }
-
-  /** What to run when the coordinator says stop; runs at once if it already did. */
-  onStop(handler: (isReforming: boolean) => void): void {
-    this.stopHandler = handler;
-    if (this.isStopRequested) handler(this.isReforming);
-  }
-
-  stop(isReforming = false): void {
-    this.isStopRequested = true;
-    this.isReforming = isReforming;
-    this.stopHandler?.(isReforming);
-  }
-
-  /** After a ring ends: idle heartbeats again, and the next job's stop starts unrequested. */
-  leaveRing(): void {
-    this.hasRun = true;
-    this.ringGeneration = 0;
-    this.stopHandler = undefined;
-    this.isStopRequested = false;
-    this.isReforming = false;
-  }
-
-  /** One heartbeat now; the state of this worker's job (whether it goes on without a new process). */
-  async jobStateNow(): Promise<JobState> {
-    try {
-      const response = await this.link.heartbeat({ workerId: this.workerId, ringGeneration: 0 });
-      this.jobState = response.jobState;
-      if (response.assignment !== undefined) this.early = response.assignment;
-    } catch (error) {
-      this.log(`Heartbeat failed: ${(error as Error).message}`);
-    }
-    return this.jobState;
-  }
-
-  close(): void {
-    this.isClosed = true;
-    clearTimeout(this.timer);
-  }
-
-  private async beat(): Promise<void> {
-    if (this.isClosed) return;
-    try {
-      const response = await this.link.heartbeat({ workerId: this.workerId, ringGeneration: this.ringGeneration });
-      this.jobState = response.jobState;
-      if (response.shouldStop && this.ringGeneration !== 0) this.stop(CONTINUING.has(response.jobState));
-      if (response.assignment !== undefined && this.waiter !== undefined) {
-        this.waiter.resolve(response.assignment);
-        this.waiter = undefined;
-      } else if (this.waiter !== undefined && this.hasRun && !CONTINUING.has(response.jobState)) {
-        this.waiter.resolve(undefined);
-        this.waiter = undefined;
-      }
-    } catch (error) {
-      const grpcCode = error instanceof WorkerError ? error.grpcCode : undefined;
-      if (grpcCode === status.NOT_FOUND) {
-        this.log('the coordinator does not know this worker (declared lost or restarted); registering again');
-        await this.register().catch((e: unknown) => this.log(`Register failed: ${(e as Error).message}`));
-      } else if (grpcCode === status.UNAUTHENTICATED && this.waiter !== undefined) {
-        this.waiter.reject(error as Error);
-        this.waiter = undefined;
-        return;
-      } else {
-        this.log(`Heartbeat failed: ${(error as Error).message}`);
-      }
-    }
-    const delay = this.waiter !== undefined ? Math.min(this.intervalMs, ASSIGNMENT_POLL_MS) : this.intervalMs;
-    if (!this.isClosed) this.timer = setTimeout(() => void this.beat(), delay);
   }
 }
 
