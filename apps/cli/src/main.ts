@@ -212,6 +212,24 @@ function buildProgram(setExit: (code: number) => void): Command {
     setExit(await runGenerate({ ...generationCommandOptions(options), input: options.input, output: options.output }));
   });
 
+  addBackendOptions(
+    program
+      .command('translate')
+      .description('translate every line of a file with an encoder-decoder (Marian): plain lines out, or {"source", "translation"} rows for a .jsonl output')
+      .requiredOption('--model <dir>', 'translation model directory in Hugging Face layout, or a hub repo id')
+      .requiredOption('--input <file>', 'source text, one sentence a line (.gz too)')
+      .requiredOption('--output <file>', 'translations, one a line; .jsonl: {"source", "translation", "finish_reason"} rows')
+      .option('--num-beams <n>', "beam search width (default: generation_config.json's)", (v) => positiveInteger('--num-beams', v))
+      .option('--max-new-tokens <n>', "new tokens at most per translation (default: generation_config.json's max_length)", (v) => positiveInteger('--max-new-tokens', v))
+      .option('--batch-size <n>', 'sources translated together (padded)', (v) => positiveInteger('--batch-size', v), 16)
+      .option('--source-prefix <text>', 'text put before every line (T5: "translate English to German: ")')
+      .option('--max-source-length <n>', "longest source in tokens; longer lines are cut and counted (default: the model's position table)", (v) => positiveInteger('--max-source-length', v)),
+  ).action(async (options) => {
+    const { runTranslate } = await import('./commands/translate.ts');
+    const { model, input, output, numBeams, maxNewTokens, batchSize, sourcePrefix, maxSourceLength } = options as Record<string, never>;
+    setExit(await runTranslate({ ...parseProcessOptions(options, 'translate flags'), model, input, output, numBeams, maxNewTokens, batchSize, sourcePrefix, maxSourceLength }));
+  });
+
   const clusterAuth = (command: Command): Command =>
     command
       .option('--token <token>', 'cluster token (default: $TUNEFLEET_TOKEN)')

@@ -13,7 +13,7 @@ import {
 } from '@tunefleet/data';
 import { applyLora, LoraError, loadPretrained, type LoraModel, type PretrainedModel } from '@tunefleet/model';
 import { loadTokenizer, type PretrainedTokenizer } from '@tunefleet/tokenizer';
-import { classificationComputeMetrics, entityComputeMetrics, maskedLmEvaluation, type ComputeMetrics, type PreprocessLogitsForMetrics } from '@tunefleet/trainer';
+import { classificationComputeMetrics, entityComputeMetrics, maskedLmEvaluation, type ComputeMetrics, type GenerationMetrics, type PreprocessLogitsForMetrics } from '@tunefleet/trainer';
 import type { RunArguments } from './run-arguments.ts';
 import { runArgumentsFromWire, type RunArgumentsWire } from './wire-run-arguments.ts';
 import { checkLabelKinds, checkSequenceLength, readPositionTable } from './preflight.ts';
@@ -31,6 +31,8 @@ export interface RunInputs {
   readonly computeMetrics: ComputeMetrics;
   /** Reduces each evaluation batch's logits before they are gathered (language models: 2 numbers a token, not the vocabulary). */
   readonly preprocessLogitsForMetrics?: PreprocessLogitsForMetrics;
+  /** Seq2seq: metrics of generated output, used when predict_with_generate is on. */
+  readonly generationMetrics?: GenerationMetrics;
 }
 
 /** The inputs of a cluster job: its spec's paths and columns (defaults for fields it leaves unset). */

@@ -11,9 +11,9 @@ import {
   type Seq2SeqDataset,
   type TranslationPairSet,
 } from '@tunefleet/data';
-import { loadPretrained } from '@tunefleet/model';
+import { EncoderDecoderModel, generateSeq2Seq, loadPretrained, readGenerationConfig, type GenerationConfig } from '@tunefleet/model';
 import type { PretrainedTokenizer } from '@tunefleet/tokenizer';
-import { argmaxLogits, evaluateGenerated, translationComputeMetrics, type TranslationMetrics } from '@tunefleet/trainer';
+import { argmaxLogits, evaluateGenerated, translationComputeMetrics, type GenerationMetrics, type TrainingArguments, type TranslationMetrics } from '@tunefleet/trainer';
 import { flagOf } from './field-flags.ts';
 import { RunArgumentsSchema, type RunArguments } from './run-arguments.ts';
 import { RunSpecError, type RunSpecIssue } from './run-spec-error.ts';
@@ -123,14 +123,20 @@ export async function loadTranslationInputs(run: RunArguments, tokenizer: Pretra
   };
   const trainSet = await read(sources.train);
   const evalSet = sources.validation ? await read(sources.validation) : undefined;
-  const { model } = await loadPretrained(run.model_name_or_path, { task: 'translation', seed, log });
+  const { model, config } = await loadPretrained(run.model_name_or_path, { task: 'translation', seed, log });
   const metricsOptions = { decode: (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true }), padTokenId: tokenizer.padTokenId };
+  const generation = await readGenerationConfig(run.model_name_or_path, config as Parameters<typeof readGenerationConfig>[1]);
+  // Seq2SeqTrainer's predict_with_generate: translate each evaluation batch, score BLEU / chrF / gen_len on that.
+  const generationMetrics: GenerationMetrics = (dataset, batchSize, args) => ({
+    ...evaluateGenerated(dataset.batches({ epoch: 0, batchSize, shuffle: false, seed, dropLast: false }) as Iterable<Seq2SeqBatch>, generatorOf(model, generation, args), metricsOptions),
+  });
   const inputs: TranslationRunInputs = {
     model,
     tokenizer,
     trainSet,
     computeMetrics: translationComputeMetrics(metricsOptions),
     preprocessLogitsForMetrics: argmaxLogits(),
+    generationMetrics,
     ...(evalSet
       ? {
           evalSet,
@@ -156,4 +162,24 @@ async function readDecoderStartTokenId(modelDir: string): Promise<number | undef
   } catch {
     return undefined; // no or unreadable config: loadPretrained reports it with the file's name
   }
+}
+
+/**
+ * One generate call per evaluation batch: its sources without their padding, the model's
+ * generation_config.json under generation_max_length / generation_num_beams (Seq2SeqTrainer's).
+ */
+function generatorOf(model: unknown, base: GenerationConfig, args: TrainingArguments): GenerateTranslations {
+  if (!(model instanceof EncoderDecoderModel)) throw new RunSpecError('predict_with_generate', [{ field: 'task', flag: '--task', message: 'predict_with_generate needs an encoder-decoder model' }]);
+  const config: Partial<GenerationConfig> = {
+    ...(args.generation_num_beams === null ? {} : { num_beams: args.generation_num_beams }),
+    ...(args.generation_max_length === null ? {} : { max_length: args.generation_max_length, max_new_tokens: null }),
+  };
+  return (batch) => {
+    const sources = Array.from({ length: batch.batchSize }, (_, row) => {
+      const ids: number[] = [];
+      for (let t = 0; t < batch.seqLength; t++) if (batch.attentionMask[row * batch.seqLength + t] === 1) ids.push(batch.inputIds[row * batch.seqLength + t]!);
+      return ids;
+    });
+    return generateSeq2Seq(model, sources, { base, config }).sequences;
+  };
 }

@@ -49,6 +49,7 @@ export { Trainer } from './trainer.ts';
 export type {
   ComputeMetrics,
   EvalPrediction,
+  GenerationMetrics,
   LogEntry,
   PreprocessLogitsForMetrics,
   PredictionOutput,

@@ -64,6 +64,13 @@ export type ComputeMetrics = (prediction: EvalPrediction) => Record<string, numb
  */
 export type PreprocessLogitsForMetrics = (logits: tf.Tensor, batch: ModelBatch) => tf.Tensor;
 
+/**
+ * Seq2SeqTrainer's `predict_with_generate`: metrics of what the model generates over `dataset`
+ * (`batchSize` sources at a time, with generation_max_length / generation_num_beams from `args`),
+ * in place of computeMetrics on the teacher-forced logits; the loss stays the teacher-forced one.
+ */
+export type GenerationMetrics = (dataset: BatchSource, batchSize: number, args: TrainingArguments) => Record<string, number>;
+
 export interface TrainerOptions {
   readonly model: TrainableModel;
   readonly args: TrainingArguments;
@@ -71,6 +78,8 @@ export interface TrainerOptions {
   readonly evalDataset?: BatchSource;
   readonly computeMetrics?: ComputeMetrics;
   readonly preprocessLogitsForMetrics?: PreprocessLogitsForMetrics;
+  /** Used instead of computeMetrics when `predict_with_generate` is on. */
+  readonly generationMetrics?: GenerationMetrics;
   /** A backend's one-call AdamW (e.g. native-kernels' adamwUpdate); default: AdamW from tensor ops. */
   readonly fusedAdamWKernel?: FusedAdamWKernel;
   /** Defaults to NoopGradientSync (one process). */

@@ -60,6 +60,10 @@ export class Trainer {
     this.sync = timedGradientSync(options.gradientSync ?? new NoopGradientSync(), (seconds) => (this.lastSyncSeconds += seconds));
     this.callbacks = options.callbacks ?? [];
     this.observer = options.observer ?? new NoopTrainingObserver();
+    // Before any step: a run that asks to evaluate by generating must be able to.
+    if (options.args.predict_with_generate && options.generationMetrics === undefined) {
+      throw new TrainerError('ARGS_INVALID', `predict_with_generate (--predict-with-generate): a ${options.model.task} run has no generation metrics (translation runs have them)`);
+    }
   }
 
   get isWorldProcessZero(): boolean {
@@ -225,7 +229,7 @@ export class Trainer {
   async predict(dataset: BatchSource, metricKeyPrefix = 'test'): Promise<PredictionOutput> {
     const startMs = performance.now();
     const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed, this.options.preprocessLogitsForMetrics));
-    const metrics = this.buildMetrics(output, metricKeyPrefix, startMs);
+    const metrics = this.buildMetrics(output, metricKeyPrefix, startMs, dataset);
     const base = { logits: output.logits, shape: output.shape, metrics };
     return output.labelIds === undefined ? base : { ...base, labelIds: output.labelIds };
   }
@@ -408,22 +412,25 @@ export class Trainer {
   private async runEvaluation(dataset: BatchSource, prefix: string): Promise<Record<string, number>> {
     const startMs = performance.now();
     const output = this.withEvalPrecision(() => predictionLoop(this.model, dataset, this.args.per_device_eval_batch_size, this.args.seed, this.options.preprocessLogitsForMetrics));
-    const metrics = this.buildMetrics(output, prefix, startMs);
+    const metrics = this.buildMetrics(output, prefix, startMs, dataset);
     this.observer.onEvaluate(metrics);
     await this.logEntry({ ...metrics });
     await this.emit((cb, s) => cb.onEvaluate?.(metrics, s));
     return metrics;
   }
 
-  private buildMetrics(output: ReturnType<typeof predictionLoop>, prefix: string, startMs: number): Record<string, number> {
+  private buildMetrics(output: ReturnType<typeof predictionLoop>, prefix: string, startMs: number, dataset: BatchSource): Record<string, number> {
     const metrics: Record<string, number> = {};
     // With labels the loss is always reported: NaN (a diverged model) is news, not something to drop.
     if (output.labelIds !== undefined || !Number.isNaN(output.meanLoss)) metrics[`${prefix}_loss`] = output.meanLoss;
-    if (this.options.computeMetrics !== undefined && output.labelIds !== undefined) {
-      for (const [key, value] of Object.entries(this.options.computeMetrics(output))) {
-        metrics[key.startsWith(`${prefix}_`) ? key : `${prefix}_${key}`] = value;
-      }
-    }
+    const generation = this.args.predict_with_generate ? this.options.generationMetrics : undefined;
+    const computed =
+      output.labelIds === undefined
+        ? {}
+        : generation !== undefined
+          ? this.withEvalPrecision(() => generation(dataset, this.args.per_device_eval_batch_size, this.args))
+          : (this.options.computeMetrics?.(output) ?? {});
+    for (const [key, value] of Object.entries(computed)) metrics[key.startsWith(`${prefix}_`) ? key : `${prefix}_${key}`] = value;
     return { ...metrics, ...speedMetrics(prefix, startMs, output.numExamples, output.numBatches) };
   }
 

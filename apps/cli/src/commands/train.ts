@@ -59,7 +59,7 @@ export async function runTrain(input: TrainInput): Promise<number> {
     err: process.stderr,
   });
   const backend = await startBackend(options);
-  const { model, tokenizer, trainSet, evalSet, computeMetrics, preprocessLogitsForMetrics } = await loadRunInputs(
+  const { model, tokenizer, trainSet, evalSet, computeMetrics, preprocessLogitsForMetrics, generationMetrics } = await loadRunInputs(
     run,
     // A freshly initialised head follows the run's seed (as transformers' set_seed does), as on workers.
     args.seed,
@@ -85,6 +85,7 @@ export async function runTrain(input: TrainInput): Promise<number> {
     evalDataset: evalSet,
     computeMetrics,
     ...(preprocessLogitsForMetrics ? { preprocessLogitsForMetrics } : {}),
+    ...(generationMetrics ? { generationMetrics } : {}),
     // One native call per optimizer step instead of ~10 tensor ops per parameter.
     fusedAdamWKernel: backend === 'native' ? adamwUpdate : undefined,
     saveExtras: (dir: string) => tokenizer.save(dir),
