@@ -15,12 +15,12 @@ Rust's on the Latin text of the fixtures).
 writes `corpus.txt` (the first 300 lines of ../shared/data/multi30k/train.en) and
 `expected-<type>.json` ({vocab: [token of each id], merges: [[a, b], ...]}) for each type.
 """
-import argparse
 import heapq
-import json
 import os
 import re
 import unicodedata
+
+from fixture_io import bytes_to_unicode, out_and_lines, write_json
 
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "multi30k", "train.en")
 CASES = [
@@ -30,18 +30,6 @@ CASES = [
     ("whitespace", 300, 3, ["<pad>", "</s>", "<unk>"]),
 ]
 SUFFIX = "</w>"
-
-
-def bytes_to_unicode():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs)}
 
 
 BYTE_CHARS = bytes_to_unicode()
@@ -177,11 +165,7 @@ def train(word_counts, vocab_size, min_frequency, specials, initial_alphabet=(),
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--lines", type=int, default=300)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    args = out_and_lines(300)
     with open(CORPUS, encoding="utf-8") as f:
         lines = [next(f).rstrip("\n").rstrip("\r") for _ in range(args.lines)]
     with open(os.path.join(args.out, "corpus.txt"), "w", encoding="utf-8") as f:
@@ -197,9 +181,7 @@ def main():
             suffix=SUFFIX if kind == "whitespace" else None,
         )
         case = {"type": kind, "vocab_size": vocab_size, "min_frequency": min_frequency, "special_tokens": specials, "vocab": vocab, "merges": merges}
-        with open(os.path.join(args.out, f"expected-{kind}.json"), "w", encoding="utf-8") as f:
-            json.dump(case, f, ensure_ascii=False, indent=0)
-            f.write("\n")
+        write_json(os.path.join(args.out, f"expected-{kind}.json"), case, ensure_ascii=False, indent=0)
         print(kind, len(vocab), "tokens,", len(merges), "merges")
 
 

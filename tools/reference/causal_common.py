@@ -1,12 +1,12 @@
-"""What the GPT-2 and Llama references share: the causal mask, the shifted loss, greedy decoding
-(with and without a key/value cache, optional repetition penalty) and the fixture writer."""
-import json
+"""What the GPT-2 and Llama references share: the causal mask (Marian's decoder uses it too), the
+shifted loss, greedy decoding (with and without a key/value cache, optional repetition penalty) and
+the fixture writer."""
 import os
 
 import torch
 import torch.nn.functional as F
 
-import safetensors_io as st
+from fixture_io import write_golden, write_json
 
 MIN = torch.finfo(torch.float32).min
 
@@ -55,31 +55,16 @@ def greedy(model, prompt, new_tokens, use_cache, penalty=1.0, min_margin=1e-3):
     return ids[len(prompt):]
 
 
-def write_config(path, config):
-    with open(path, "w") as f:
-        f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
 def write_fixture(d, config, model, weights, inputs, generation):
-    """config.json, model.safetensors, inputs.json, expected.safetensors (logits, loss, grad.*), generation.json."""
-    os.makedirs(d, exist_ok=True)
+    """config.json, model.safetensors, inputs.json, expected.safetensors (logits, loss, grad.*),
+    parameter-shapes.json (fixture_io.write_golden) and generation.json."""
     ids = torch.tensor(inputs["input_ids"], dtype=torch.long)
     mask = torch.tensor(inputs["attention_mask"], dtype=torch.long)
     logits, _ = model.decode(ids, None, mask)
     loss = causal_lm_loss(logits, torch.tensor(inputs["labels"], dtype=torch.long))
     loss.backward()
-    write_config(os.path.join(d, "config.json"), config)
-    with open(os.path.join(d, "inputs.json"), "w") as f:
-        f.write(json.dumps(inputs) + "\n")
-    st.write(os.path.join(d, "model.safetensors"), {n: st.f32(w.numpy()) for n, w in weights.items()})
-    expected = {"logits": st.f32(logits.detach().numpy()), "loss": st.f32(loss.detach().reshape(1).numpy())}
-    for name, p in model.named_parameters():
-        expected[f"grad.{name}"] = st.f32(p.grad.numpy())
-    st.write(os.path.join(d, "expected.safetensors"), expected, {"loss": repr(loss.item())})
-    with open(os.path.join(d, "generation.json"), "w") as f:
-        f.write(json.dumps(generation) + "\n")
-    with open(os.path.join(d, "parameter-shapes.json"), "w") as f:
-        f.write(json.dumps([[n, list(p.shape)] for n, p in model.named_parameters()]) + "\n")
+    write_golden(d, config, model, weights, inputs, logits, loss)
+    write_json(os.path.join(d, "generation.json"), generation)
 
 
 def init_weights(model, generator, is_norm):

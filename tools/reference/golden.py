@@ -1,10 +1,10 @@
 """`generate`: golden fixtures for tunefleet's model tests (see README.md)."""
-import json
 import os
 
 import torch
 
 import safetensors_io as st
+from fixture_io import write_config, write_json, write_model_golden
 from bert_reference import ARCHITECTURES, MODELS, batch_tensors, cross_entropy
 
 SEED = 0
@@ -73,11 +73,6 @@ def init_weights(model, generator):
                 p.copy_(0.2 * torch.randn(p.shape, generator=generator))
 
 
-def write_config(path, config):
-    with open(path, "w") as f:
-        f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
 def write_task(out, task, generator):
     config = task_config(task)
     model = MODELS[task](config)
@@ -92,16 +87,7 @@ def write_task(out, task, generator):
     loss = cross_entropy(logits, torch.tensor(labels, dtype=torch.long))
     loss.backward()
 
-    d = os.path.join(out, task)
-    os.makedirs(d, exist_ok=True)
-    write_config(os.path.join(d, "config.json"), config)
-    with open(os.path.join(d, "inputs.json"), "w") as f:
-        f.write(json.dumps(inputs) + "\n")
-    st.write(os.path.join(d, "model.safetensors"), {n: st.f32(w.numpy()) for n, w in weights.items()})
-    expected = {"logits": st.f32(logits.detach().numpy()), "loss": st.f32(loss.detach().reshape(1).numpy())}
-    for name, p in model.named_parameters():
-        expected[f"grad.{name}"] = st.f32(p.grad.numpy())
-    st.write(os.path.join(d, "expected.safetensors"), expected, {"loss": repr(loss.item())})
+    write_model_golden(os.path.join(out, task), config, model, weights, inputs, logits, loss)
     return config, weights
 
 
@@ -130,8 +116,7 @@ def write_parameter_shapes(out):
     for task in MODELS:
         config = {**task_config("sequence-classification"), "architectures": [ARCHITECTURES[task]]}
         shapes[task] = [[n, list(p.shape)] for n, p in MODELS[task](config).named_parameters()]
-    with open(os.path.join(out, "parameter-shapes.json"), "w") as f:
-        f.write(json.dumps(shapes) + "\n")
+    write_json(os.path.join(out, "parameter-shapes.json"), shapes)
 
 
 def generate(out):

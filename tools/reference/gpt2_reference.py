@@ -9,7 +9,6 @@ dropout off. `decode` takes and returns a key/value cache, as `use_cache=True` d
 
   /usr/bin/python3 tools/reference/gpt2_reference.py generate --out libs/model/fixtures/golden-gpt2
 """
-import argparse
 import math
 import os
 
@@ -17,6 +16,7 @@ import torch
 from torch import nn
 
 from causal_common import causal_mask, generation_record, init_weights, write_fixture
+from fixture_io import generate_main
 
 CONFIG = {
     "model_type": "gpt2",
@@ -156,13 +156,7 @@ def generate(out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write the golden fixtures")
-    gen.add_argument("--out", required=True)
-    args = parser.parse_args()
-    if args.command == "generate":
-        generate(args.out)
+    generate_main(__doc__, generate)
 
 
 if __name__ == "__main__":

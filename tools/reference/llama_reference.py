@@ -18,7 +18,6 @@ generation.json, parameter-shapes.json):
   dynamic/ llama with attention_bias and mlp_bias, pad_token_id, max_position_embeddings 6 < the
            sequences, rope_scaling dynamic (its cached and uncached greedy runs differ, as in transformers)
 """
-import argparse
 import math
 import os
 
@@ -26,6 +25,7 @@ import torch
 from torch import nn
 
 from causal_common import causal_mask, generation_record, init_weights, write_fixture
+from fixture_io import generate_main
 
 BASE = {
     "vocab_size": 61,
@@ -235,13 +235,7 @@ def generate(out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write the golden fixtures")
-    gen.add_argument("--out", required=True)
-    args = parser.parse_args()
-    if args.command == "generate":
-        generate(args.out)
+    generate_main(__doc__, generate)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ to the fixtures root), inputs.json, expected.safetensors (logits, loss, grad.<ad
   llama/  golden-llama/gqa/causal-lm (4 query heads over 2 key/value heads), q_proj, v_proj and
           down_proj, r 2, lora_alpha 6
 """
-import argparse
 import json
 import os
 
@@ -28,6 +27,7 @@ from torch import nn
 
 import safetensors_io as st
 from causal_common import causal_lm_loss
+from fixture_io import expected_tensors, generate_main, write_json
 from gpt2_reference import GPT2LMHeadModel
 from llama_reference import LlamaForCausalLM
 
@@ -107,7 +107,7 @@ def generate(out):
         loss.backward()
         d = os.path.join(out, name)
         os.makedirs(os.path.join(d, "adapter"), exist_ok=True)
-        adapter, expected = {}, {"logits": st.f32(logits.detach().numpy()), "loss": st.f32(loss.detach().reshape(1).numpy())}
+        adapter, expected = {}, expected_tensors(logits, loss)
         for path, module in adapted.items():
             for matrix in ("lora_A", "lora_B"):
                 key = f"base_model.model.{path}.{matrix}.weight"
@@ -115,23 +115,14 @@ def generate(out):
                 adapter[key] = st.f32(weight.detach().float().numpy())
                 expected[f"grad.{key}"] = st.f32(weight.grad.numpy())
         st.write(os.path.join(d, "adapter", "adapter_model.safetensors"), adapter)
-        with open(os.path.join(d, "adapter", "adapter_config.json"), "w") as f:
-            f.write(json.dumps(adapter_config(case), indent=2) + "\n")
+        write_json(os.path.join(d, "adapter", "adapter_config.json"), adapter_config(case), indent=2)
         st.write(os.path.join(d, "expected.safetensors"), expected, {"loss": repr(loss.item())})
-        with open(os.path.join(d, "inputs.json"), "w") as f:
-            f.write(json.dumps(inputs) + "\n")
-        with open(os.path.join(d, "base.json"), "w") as f:
-            f.write(json.dumps({"base": case["base"]}) + "\n")
+        write_json(os.path.join(d, "inputs.json"), inputs)
+        write_json(os.path.join(d, "base.json"), {"base": case["base"]})
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write the golden fixtures")
-    gen.add_argument("--out", required=True)
-    args = parser.parse_args()
-    if args.command == "generate":
-        generate(args.out)
+    generate_main(__doc__, generate)
 
 
 if __name__ == "__main__":

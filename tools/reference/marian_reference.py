@@ -24,8 +24,6 @@ early_stopping True / False / "never").
 
   /usr/bin/python3 tools/reference/marian_reference.py generate --out libs/model/fixtures/golden-marian
 """
-import argparse
-import json
 import math
 import os
 
@@ -34,7 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import safetensors_io as st
+from causal_common import causal_mask
+from fixture_io import generate_main, write_golden, write_json
 
 MIN = torch.finfo(torch.float32).min
 PAD, EOS = 52, 0
@@ -189,14 +188,6 @@ class MarianModel(nn.Module):
 def padding_mask(mask, dtype):
     """[batch, 1, 1, src] additive: (1 - mask) * float32 min."""
     return (1.0 - mask[:, None, None, :].to(dtype)) * MIN
-
-
-def causal_mask(attention_mask, seq, past, dtype):
-    total = past + seq
-    rows = torch.arange(seq)[:, None] + past
-    cols = torch.arange(total)[None, :]
-    visible = (cols <= rows)[None, None, :, :] & attention_mask[:, None, None, :].bool()
-    return torch.zeros(visible.shape, dtype=dtype).masked_fill(~visible, MIN)
 
 
 class MarianMTModel(nn.Module):
@@ -476,13 +467,7 @@ def generation_record(model):
     return {"sources": GEN_SOURCES, "cases": out}
 
 
-def write_config(path, config):
-    with open(path, "w") as f:
-        f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
 def write_fixture(d, config, seed, generation):
-    os.makedirs(d, exist_ok=True)
     generator = torch.Generator().manual_seed(seed)
     model = MarianMTModel(config)
     weights = init_weights(model, generator)
@@ -500,19 +485,9 @@ def write_fixture(d, config, seed, generation):
     logits, _ = model.decode(torch.tensor(decoder_inputs), model.encode(src, src_mask), src_mask)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.tensor(labels).reshape(-1), ignore_index=-100)
     loss.backward()
-    write_config(os.path.join(d, "config.json"), config)
-    with open(os.path.join(d, "inputs.json"), "w") as f:
-        f.write(json.dumps(inputs) + "\n")
-    st.write(os.path.join(d, "model.safetensors"), {n: st.f32(w.numpy()) for n, w in weights.items()})
-    expected = {"logits": st.f32(logits.detach().numpy()), "loss": st.f32(loss.detach().reshape(1).numpy())}
-    for name, p in model.named_parameters():
-        expected[f"grad.{name}"] = st.f32(p.grad.numpy())
-    st.write(os.path.join(d, "expected.safetensors"), expected, {"loss": repr(loss.item())})
-    with open(os.path.join(d, "parameter-shapes.json"), "w") as f:
-        f.write(json.dumps([[n, list(p.shape)] for n, p in model.named_parameters()]) + "\n")
+    write_golden(d, config, model, weights, inputs, logits, loss)
     if generation:
-        with open(os.path.join(d, "generation.json"), "w") as f:
-            f.write(json.dumps(generation_record(model)) + "\n")
+        write_json(os.path.join(d, "generation.json"), generation_record(model))
 
 
 def generate(out):
@@ -521,13 +496,7 @@ def generate(out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write the golden fixtures")
-    gen.add_argument("--out", required=True)
-    args = parser.parse_args()
-    if args.command == "generate":
-        generate(args.out)
+    generate_main(__doc__, generate)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,12 @@ The source model is plain (nmt_nfkc, no byte fallback); the target model has the
 character coverage below 1, so rare characters become <0xXX> pieces. vocab.json leaves out a few
 target pieces on purpose: MarianTokenizer maps them to <unk>.
 """
-import argparse
-import json
 import os
 import re
 
 import sentencepiece as spm
+
+from fixture_io import out_and_lines, write_json
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "multi30k")
 LANGUAGE_CODE = re.compile(">>.+<<")
@@ -71,11 +71,7 @@ def marian_ids(sp, vocab, text):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--lines", type=int, default=400)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    args = out_and_lines(400)
 
     def head(name, n):
         with open(os.path.join(DATA, name), encoding="utf-8") as f:
@@ -103,13 +99,10 @@ def main():
             vocab[piece] = len(vocab)
     vocab[">>de<<"] = len(vocab)
     vocab["<pad>"] = len(vocab)
-    with open(os.path.join(args.out, "vocab.json"), "w", encoding="utf-8") as f:
-        json.dump(vocab, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    with open(os.path.join(args.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
-        json.dump({"source_lang": "en", "target_lang": "de", "unk_token": "<unk>", "eos_token": "</s>", "pad_token": "<pad>",
-                   "model_max_length": 512, "separate_vocabs": False, "tokenizer_class": "MarianTokenizer"}, f, indent=1)
-        f.write("\n")
+    write_json(os.path.join(args.out, "vocab.json"), vocab, ensure_ascii=False, indent=1)
+    write_json(os.path.join(args.out, "tokenizer_config.json"),
+               {"source_lang": "en", "target_lang": "de", "unk_token": "<unk>", "eos_token": "</s>", "pad_token": "<pad>",
+                "model_max_length": 512, "separate_vocabs": False, "tokenizer_class": "MarianTokenizer"}, indent=1)
 
     cases = []
     texts = head("test_2016_flickr.en", 8), head("test_2016_flickr.de", 8)
@@ -117,9 +110,7 @@ def main():
         for text in sample + EXTRA_TEXTS:
             pieces, ids = marian_ids(sp, vocab, text)
             cases.append({"side": side, "text": text, "pieces": pieces, "ids": ids, "decoded": sp.decode_pieces([p for p in pieces if p not in ("</s>", "<unk>", "<pad>")])})
-    with open(os.path.join(args.out, "expected-ids.json"), "w", encoding="utf-8") as f:
-        json.dump({"dropped_from_vocab": dropped, "cases": cases}, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    write_json(os.path.join(args.out, "expected-ids.json"), {"dropped_from_vocab": dropped, "cases": cases}, ensure_ascii=False, indent=1)
     print(len(vocab), "vocab entries,", len(dropped), "dropped,", len(cases), "cases")
 
 

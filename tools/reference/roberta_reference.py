@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 import safetensors_io as st
 from bert_reference import BertEncoder, cross_entropy
+from fixture_io import bytes_to_unicode
 
 ARCHITECTURES = {
     "sequence-classification": "RobertaForSequenceClassification",
@@ -244,19 +245,6 @@ def generate(out):
 
 # ---------------------------------------------------------------------------------------------
 # tokenize: an independent byte-level BPE (GPT-2 / RoBERTa) and Unigram (XLM-R, SentencePiece)
-
-
-def bytes_to_unicode():
-    """GPT-2's reversible byte -> printable character table (space -> 'Ġ')."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
 
 
 def char_class(ch):

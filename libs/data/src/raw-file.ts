@@ -37,9 +37,13 @@ export function resolveFormat(file: string, given?: DataFormat): DataFormat {
 }
 
 export async function readRawFile(file: string): Promise<RawFile> {
-  let bytes: Uint8Array;
+  return rawFileOf(file, await readFileBytes(file));
+}
+
+/** `file`'s bytes; DATA_FILE_NOT_FOUND when it does not exist, DATA_READ_FAILED when it cannot be read. */
+export async function readFileBytes(file: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT') {
@@ -47,6 +51,10 @@ export async function readRawFile(file: string): Promise<RawFile> {
     }
     throw new DataError('DATA_READ_FAILED', `${file}: cannot read (${code ?? String(error)}).`);
   }
+}
+
+/** The RawFile of `bytes` read from `file` (after any decompression): line starts and bad-UTF-8 lines. */
+export function rawFileOf(file: string, bytes: Uint8Array): RawFile {
   const lineStarts = [0];
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] === 0x0a && i + 1 < bytes.length) lineStarts.push(i + 1);

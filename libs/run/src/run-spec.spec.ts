@@ -3,20 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { overlayRunConfig } from './model-alias.ts';
 import { DEFAULT_LABEL_COLUMN, DEFAULT_MAX_SEQ_LENGTH } from './run-arguments.ts';
-import { RunSpecError } from './run-spec-error.ts';
 import { parseRunConfig, RunSpecSchema } from './run-spec.ts';
+import { runSpecError } from './test-support.ts';
 
 const base = { model_name_or_path: 'm', train_file: 't.tsv', output_dir: 'out' };
-
-function runSpecError(run: () => unknown): RunSpecError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RunSpecError) return error;
-    throw error;
-  }
-  throw new Error('expected a RunSpecError');
-}
 
 describe('parseRunConfig: the flat form of `tunefleet train`', () => {
   it('splits run_glue fields from TrainingArguments and fills both halves’ defaults', () => {

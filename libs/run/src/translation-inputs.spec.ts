@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RunSpecError } from './run-spec-error.ts';
 import { parseRunConfig } from './run-spec.ts';
+import { runSpecError } from './test-support.ts';
 import { translationSources } from './translation-inputs.ts';
 import { runArgumentsFromWire, runArgumentsJsonOf } from './wire-run-arguments.ts';
 
 const base = { model_name_or_path: 'm', task: 'translation', output_dir: 'out' };
-
-function runSpecError(run: () => unknown): RunSpecError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RunSpecError) return error;
-    throw error;
-  }
-  throw new Error('expected a RunSpecError');
-}
 
 describe('translation run fields (run_translation and Seq2SeqTrainingArguments names)', () => {
   it('aligned files: train_file defaults to source_file; run_translation defaults for the lengths', () => {

@@ -1,10 +1,11 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { z } from 'zod';
-import { padBatch, resolveOptions, type BatchEncoding, type EncodeOptions, type Encoding } from './encoding.ts';
+import type { BatchEncoding, EncodeOptions } from './encoding.ts';
+import { checkPairCount, checkTokenIds, escapeRegExp, jsonFileText, LayoutTokenizer, padLaidOutRows, parseJsonWith, readJsonFile, resolveLayoutOptions, tokenValueSchema, type ResolvedLayoutOptions } from './layout-tokenizer.ts';
 import { SpecialTokenLayout } from './special-token-layout.ts';
 import { TokenizerError } from './tokenizer-error.ts';
-import { missingSpecialTokens, REQUIRED_SPECIAL_TOKENS, SPECIAL_KEYS, type ResolvedSpecialTokens, type SpecialKey, type TokenizerTask } from './tokenizer-task.ts';
+import { SPECIAL_KEYS, type ResolvedSpecialTokens, type SpecialKey } from './tokenizer-task.ts';
 import { BERT_MODEL_MAX_LENGTH, filePathIn, isFile, usableMaxLength } from './tokenizer-files.ts';
 import type { TokenSequence } from './truncation.ts';
 import { WordSegmenter, type SegmentedText } from './word-segmenter.ts';
@@ -28,17 +29,16 @@ const subwordTokenizerJsonSchema = z.looseObject({
 });
 type SubwordTokenizerJson = z.infer<typeof subwordTokenizerJsonSchema>;
 
-const tokenValue = z.union([z.string(), z.looseObject({ content: z.string() }).transform((t) => t.content)]);
 const configSchema = z.looseObject({
   tokenizer_class: z.string().optional(),
   model_max_length: z.number().optional(),
-  bos_token: tokenValue.optional(),
-  eos_token: tokenValue.optional(),
-  unk_token: tokenValue.optional(),
-  sep_token: tokenValue.optional(),
-  cls_token: tokenValue.optional(),
-  pad_token: tokenValue.optional(),
-  mask_token: tokenValue.optional(),
+  bos_token: tokenValueSchema.optional(),
+  eos_token: tokenValueSchema.optional(),
+  unk_token: tokenValueSchema.optional(),
+  sep_token: tokenValueSchema.optional(),
+  cls_token: tokenValueSchema.optional(),
+  pad_token: tokenValueSchema.optional(),
+  mask_token: tokenValueSchema.optional(),
 });
 
 /**
@@ -70,11 +70,11 @@ const GPT2_ROLES: ReadonlySet<SpecialKey> = new Set(['bos_token', 'eos_token', '
  * is absent, and only what uses it fails, naming the token and the use (`requireSpecialTokens(task)`,
  * the `*TokenId` getters, padding), so GPT-2's tokenizer.json with `<|endoftext|>` alone loads.
  */
-export class SubwordTokenizer {
+export class SubwordTokenizer extends LayoutTokenizer {
   readonly vocabSize: number;
   /** Role -> token string, for the roles whose token is in the vocabulary. */
   readonly specialTokens: Readonly<Partial<Record<SpecialKey, string>>>;
-  private readonly special: ResolvedSpecialTokens;
+  protected readonly special: ResolvedSpecialTokens;
   private readonly hf: Tokenizer;
   private readonly segmenter: WordSegmenter;
   private readonly byId: (string | undefined)[];
@@ -92,8 +92,9 @@ export class SubwordTokenizer {
     private readonly config: Record<string, unknown>,
     configured: Readonly<Partial<Record<SpecialKey, string>>>,
     readonly modelMaxLength: number,
-    private readonly source: string,
+    protected readonly source: string,
   ) {
+    super();
     this.byId = vocabById(json);
     this.tokenToId = new Map(this.byId.flatMap((token, id) => (token === undefined ? [] : [[token, id] as const])));
     this.vocabSize = this.byId.length;
@@ -118,8 +119,8 @@ export class SubwordTokenizer {
     const jsonPath = filePathIn(dir, 'tokenizerJson');
     if (!(await isFile(jsonPath))) throw new TokenizerError('TOKENIZER_NOT_FOUND', `${dir}: no tokenizer.json (a BPE or Unigram tokenizer needs one)`);
     const configPath = filePathIn(dir, 'tokenizerConfig');
-    const config = (await isFile(configPath)) ? parseWith(configSchema, await readJson(configPath), configPath) : {};
-    const tokenizer = SubwordTokenizer.fromJson(await readJson(jsonPath), config, jsonPath);
+    const config = (await isFile(configPath)) ? parseWith(configSchema, await readJsonFile(configPath), configPath) : {};
+    const tokenizer = SubwordTokenizer.fromJson(await readJsonFile(jsonPath), config, jsonPath);
     // Current transformers saves the chat template beside the config; it travels with the tokenizer.
     const templatePath = filePathIn(dir, 'chatTemplate');
     if (await isFile(templatePath)) tokenizer.chatTemplateFile = await readFile(templatePath, 'utf8');
@@ -138,39 +139,6 @@ export class SubwordTokenizer {
     return new SubwordTokenizer(json, config, special, maxLength, source);
   }
 
-  get padTokenId(): number {
-    return this.requiredId('pad_token');
-  }
-  get clsTokenId(): number {
-    return this.requiredId('cls_token');
-  }
-  get sepTokenId(): number {
-    return this.requiredId('sep_token');
-  }
-  get maskTokenId(): number {
-    return this.requiredId('mask_token');
-  }
-  get unkTokenId(): number {
-    return this.requiredId('unk_token');
-  }
-  get bosTokenId(): number {
-    return this.requiredId('bos_token');
-  }
-  get eosTokenId(): number {
-    return this.requiredId('eos_token');
-  }
-
-  /** The id of a role's token, undefined when the vocabulary has none (GPT-2 has no pad). */
-  specialTokenId(key: SpecialKey): number | undefined {
-    return this.special.ids[key];
-  }
-
-  /** Throws TOKENIZER_MISSING_SPECIAL_TOKEN naming every token `task` needs that this tokenizer lacks. */
-  requireSpecialTokens(task: TokenizerTask): void {
-    const error = missingSpecialTokens(this.special, REQUIRED_SPECIAL_TOKENS[task], this.source, `the ${task} task`);
-    if (error) throw error;
-  }
-
   /** `BPE` (RoBERTa's byte-level BPE) or `Unigram` (XLM-R's SentencePiece model). */
   get modelType(): 'BPE' | 'Unigram' {
     return this.json.model.type;
@@ -181,22 +149,15 @@ export class SubwordTokenizer {
     return this.segmenter.segmentText(this.stripAroundAddedTokens(text)).tokens;
   }
 
-  encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
-    const batch = this.encodeBatch([text], pair === undefined ? undefined : [pair], options);
-    return { inputIds: batch.inputIds[0], attentionMask: batch.attentionMask[0], tokenTypeIds: batch.tokenTypeIds[0], wordIds: batch.wordIds[0] };
-  }
-
   encodeBatch(texts: string[], pairs?: string[], options: EncodeOptions = {}): BatchEncoding {
-    if (pairs !== undefined && pairs.length !== texts.length) {
-      throw new TokenizerError('TOKENIZER_INVALID_OPTIONS', `encodeBatch: ${texts.length} texts but ${pairs.length} pairs; give one pair per text`);
-    }
-    const { resolved, maxLength } = this.resolve(options);
+    checkPairCount(texts, pairs);
+    const { resolved, maxLength } = resolveLayoutOptions(options, this.modelMaxLength);
     const rows = texts.map((text, i) => {
       const first = this.toSequence(this.segmenter.segmentText(this.stripAroundAddedTokens(text)));
       const second = pairs === undefined ? undefined : this.toSequence(this.segmenter.segmentText(this.stripAroundAddedTokens(pairs[i])));
       return this.layout.build(first, second, maxLength);
     });
-    return padBatch(rows, this.padIds(resolved), resolved);
+    return padLaidOutRows(rows, resolved, this.padId(resolved));
   }
 
   /** Target texts of a seq2seq pair (`text_target=`): the same model as the source here (T5, trained tokenizers). */
@@ -206,10 +167,10 @@ export class SubwordTokenizer {
 
   /** Pre-split words (is_split_into_words=True); wordIds index into each row's words. */
   encodeWords(words: string[][], options: EncodeOptions = {}): BatchEncoding {
-    const { resolved, maxLength } = this.resolve(options);
+    const { resolved, maxLength } = resolveLayoutOptions(options, this.modelMaxLength);
     const prefix = this.isByteLevel ? ' ' : '';
     const rows = words.map((row) => this.layout.build(this.toSequence(this.segmenter.segmentWords(row.map((word) => prefix + word))), undefined, maxLength));
-    return padBatch(rows, this.padIds(resolved), resolved);
+    return padLaidOutRows(rows, resolved, this.padId(resolved));
   }
 
   decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
@@ -233,30 +194,15 @@ export class SubwordTokenizer {
     await mkdir(dir, { recursive: true });
     const tokenizerClass = this.json.model.type === 'Unigram' ? 'XLMRobertaTokenizer' : this.specialTokens.cls_token === undefined ? 'PreTrainedTokenizerFast' : 'RobertaTokenizer';
     const config = { tokenizer_class: tokenizerClass, ...this.config, model_max_length: this.modelMaxLength, ...this.specialTokens };
-    const text = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
     await writeFile(filePathIn(dir, 'tokenizerJson'), JSON.stringify(this.json));
-    await writeFile(filePathIn(dir, 'tokenizerConfig'), text(config));
-    await writeFile(filePathIn(dir, 'specialTokensMap'), text(this.specialTokens));
+    await writeFile(filePathIn(dir, 'tokenizerConfig'), jsonFileText(config));
+    await writeFile(filePathIn(dir, 'specialTokensMap'), jsonFileText(this.specialTokens));
     if (this.chatTemplateFile !== undefined) await writeFile(filePathIn(dir, 'chatTemplate'), this.chatTemplateFile);
   }
 
-  private resolve(options: EncodeOptions): { resolved: ReturnType<typeof resolveOptions>; maxLength: number | undefined } {
-    // Truncation is done by the layout (its own special-token count); resolveOptions validates and pads.
-    const resolved = resolveOptions({ ...options, truncation: false }, this.modelMaxLength);
-    const isTruncating = options.truncation ?? options.maxLength !== undefined;
-    return { resolved, maxLength: isTruncating ? resolved.maxLength : undefined };
-  }
-
-  private requiredId(key: SpecialKey, use = `${key.replace('_token', '')} token id`): number {
-    const id = this.special.ids[key];
-    if (id !== undefined) return id;
-    throw missingSpecialTokens(this.special, [key], this.source, use)!;
-  }
-
-  /** padBatch's ids: pad is looked up only when padding is asked for. */
-  private padIds(resolved: ReturnType<typeof resolveOptions>): { cls: number; sep: number; pad: number } {
-    const pad = resolved.padding === false ? -1 : this.requiredId('pad_token', `padding ('${resolved.padding}')`);
-    return { cls: -1, sep: -1, pad };
+  /** The pad id, looked up (and required) only when padding is asked for. */
+  private padId(resolved: ResolvedLayoutOptions): () => number {
+    return () => this.requiredId('pad_token', `padding ('${resolved.padding}')`);
   }
 
   private stripAroundAddedTokens(text: string): string {
@@ -268,8 +214,7 @@ export class SubwordTokenizer {
   }
 
   private checkIds(ids: readonly number[]): void {
-    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocabSize);
-    if (bad !== undefined) throw new TokenizerError('TOKENIZER_INVALID_ID', `token id ${bad} is outside the vocabulary [0, ${this.vocabSize})`);
+    checkTokenIds(ids, this.vocabSize);
   }
 }
 
@@ -312,31 +257,14 @@ function usesByteLevel(preTokenizer: { type: string } | null | undefined): boole
 
 /** Whitespace before lstrip and after rstrip added tokens (`<mask>`): Hugging Face strips it. */
 function strippedSpacePattern(added: readonly { content: string; lstrip?: boolean; rstrip?: boolean }[]): RegExp | null {
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const alternatives = [
-    ...added.filter((t) => t.lstrip).map((t) => `\\s+(?=${escape(t.content)})`),
-    ...added.filter((t) => t.rstrip).map((t) => `(?<=${escape(t.content)})\\s+`),
+    ...added.filter((t) => t.lstrip).map((t) => `\\s+(?=${escapeRegExp(t.content)})`),
+    ...added.filter((t) => t.rstrip).map((t) => `(?<=${escapeRegExp(t.content)})\\s+`),
   ];
   return alternatives.length === 0 ? null : new RegExp(alternatives.join('|'), 'gu');
 }
 
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new TokenizerError('TOKENIZER_NOT_FOUND', `${file}: cannot read (${(error as Error).message})`, { cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new TokenizerError('TOKENIZER_INVALID', `${file}: not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-}
-
+/** parseJsonWith, saying what the file should have been. */
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, source: string): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-  throw new TokenizerError('TOKENIZER_INVALID', `${source}: not a BPE or Unigram tokenizer.json (${issues})`);
+  return parseJsonWith(schema, value, source, 'not a BPE or Unigram tokenizer.json');
 }

@@ -1,5 +1,6 @@
 import { DataError } from '../data-error.ts';
 import type { EncodedDataset } from '../encoded-dataset.ts';
+import { encodeTextChunks } from '../text-chunks.ts';
 import { causalDataset, type CausalRow } from './causal-rows.ts';
 
 /** What plain-text causal LM needs of a tokenizer: texts encoded with the tokenizer's own special tokens. */
@@ -15,9 +16,6 @@ export interface EncodeTextBlocksOptions {
   readonly lineByLine: boolean;
 }
 
-// Lines per tokenizer call: amortises the call, keeps memory flat.
-const CHUNK_SIZE = 1024;
-
 /**
  * Continued pretraining on plain text, as run_clm: every line tokenized as the tokenizer does it
  * (`tokenizer(text)`, its special tokens included), the ids concatenated and cut into blocks of
@@ -29,11 +27,7 @@ export function encodeTextBlocks(texts: readonly string[], tokenizer: CausalText
   if (!Number.isInteger(blockSize) || blockSize < 2) throw new DataError('DATA_BAD_ARGUMENT', `causal LM: block_size must be at least 2 (one token and the next to predict), got ${blockSize}.`);
   const rows: CausalRow[] = [];
   let pending: number[] = [];
-  for (let start = 0; start < texts.length; start += CHUNK_SIZE) {
-    const chunk = [...texts.slice(start, start + CHUNK_SIZE)];
-    const encoded = options.lineByLine
-      ? tokenizer.encodeBatch(chunk, undefined, { padding: false, truncation: true, maxLength: blockSize })
-      : tokenizer.encodeBatch(chunk, undefined, { padding: false, truncation: false });
+  for (const encoded of encodeTextChunks(texts, tokenizer, options.lineByLine, blockSize)) {
     for (const ids of encoded.inputIds) {
       if (options.lineByLine) {
         if (ids.length > 0) rows.push({ ids: [...ids], labels: [...ids] });

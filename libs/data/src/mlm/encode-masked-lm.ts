@@ -1,4 +1,5 @@
 import { DataError } from '../data-error.ts';
+import { encodeTextChunks } from '../text-chunks.ts';
 import type { MaskingOptions } from './mask-tokens.ts';
 import { MaskedLmDataset } from './masked-lm-dataset.ts';
 
@@ -20,9 +21,6 @@ export interface MaskedLmEncodeOptions extends MaskingOptions {
   /** The run's seed: masks are drawn from (seed, epoch, example). */
   readonly seed: number;
 }
-
-// Lines per tokenizer call: amortises the call, keeps memory flat.
-const CHUNK_SIZE = 1024;
 
 /**
  * Masked-LM rows from text lines. line_by_line: one row per line ([CLS] line [SEP], truncated). Packed
@@ -47,11 +45,7 @@ export function encodeMaskedLmTexts(texts: readonly string[], tokenizer: MaskedL
     rows.isSpecial.push(Uint8Array.from(pending.special.splice(0, count)));
     rows.wordKeys.push(Int32Array.from(pending.words.splice(0, count)));
   };
-  for (let start = 0; start < texts.length; start += CHUNK_SIZE) {
-    const chunk = [...texts.slice(start, start + CHUNK_SIZE)];
-    const encoded = options.lineByLine
-      ? tokenizer.encodeBatch(chunk, undefined, { maxLength, padding: false, truncation: true })
-      : tokenizer.encodeBatch(chunk, undefined, { padding: false, truncation: false });
+  for (const encoded of encodeTextChunks(texts, tokenizer, options.lineByLine, maxLength)) {
     encoded.inputIds.forEach((ids, i) => {
       const wordIds = encoded.wordIds[i]!;
       // Word keys unique across lines: the line's first word gets nextWord.

@@ -10,7 +10,7 @@ import { parseModelConfig } from '../config/index.ts';
 import { familyOf } from '../model-families.ts';
 import { loadPretrained } from '../pretrained.ts';
 import { maxAbsDiff, readBatch } from '../test-support.ts';
-import type { AnyModelTask, ModelTask } from '../trainable.ts';
+import type { AnyModelTask, ModelBatch, ModelTask } from '../trainable.ts';
 
 /**
  * Parity with the float64 PyTorch references (tools/reference/*_reference.py), dropout off, as
@@ -24,11 +24,18 @@ const GRAD_ABS = 1e-6;
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
 export async function expectGoldenParity(fixture: string, task: AnyModelTask, backend: string): Promise<void> {
+  await expectFixtureParity(join(FIXTURES_DIR, fixture, task), task, backend, readBatch);
+}
+
+/**
+ * The checks of expectGoldenParity on the fixture directory `dir` (config, weights, inputs.json,
+ * expected.safetensors), whose inputs.json `readInputs` turns into the task's batch.
+ */
+export async function expectFixtureParity(dir: string, task: AnyModelTask, backend: string, readInputs: (file: string) => Promise<ModelBatch>): Promise<void> {
   await initBackend({ backend: backend as 'cpu' | 'wasm' | 'native' });
   expect(tf.getBackend()).toBe(backend);
-  const dir = join(FIXTURES_DIR, fixture, task);
   const { model } = await loadPretrained(dir, { task });
-  const batch = await readBatch(join(dir, 'inputs.json'));
+  const batch = await readInputs(join(dir, 'inputs.json'));
   const expected = (await readSafetensors(join(dir, 'expected.safetensors'))).tensors;
   const names = [...model.parameters.keys()];
   const variables = [...model.parameters.values()];

@@ -1,11 +1,12 @@
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { padBatch, resolveOptions, type BatchEncoding, type EncodeOptions, type Encoding } from '../encoding.ts';
+import type { BatchEncoding, EncodeOptions } from '../encoding.ts';
+import { checkPairCount, checkTokenIds, escapeRegExp, jsonFileText, LayoutTokenizer, padLaidOutRows, parseJsonWith, readJsonFile, resolveLayoutOptions, tokenValueSchema } from '../layout-tokenizer.ts';
 import { SpecialTokenLayout } from '../special-token-layout.ts';
 import { TokenizerError } from '../tokenizer-error.ts';
 import { usableMaxLength } from '../tokenizer-files.ts';
-import { missingSpecialTokens, REQUIRED_SPECIAL_TOKENS, type ResolvedSpecialTokens, type SpecialKey, type TokenizerTask } from '../tokenizer-task.ts';
+import { missingSpecialTokens, type ResolvedSpecialTokens, type SpecialKey } from '../tokenizer-task.ts';
 import type { TokenSequence } from '../truncation.ts';
 import { readSentencePieceModel } from './sentencepiece-model.ts';
 import { UnigramModel } from './unigram-model.ts';
@@ -18,11 +19,10 @@ const MARIAN_MAX_LENGTH = 512;
 const LANGUAGE_CODE = /^>>.+<</u;
 const LANGUAGE_CODES = />>.+<</gu;
 
-const tokenValue = z.union([z.string(), z.looseObject({ content: z.string() }).transform((t) => t.content)]);
 const configSchema = z.looseObject({
-  unk_token: tokenValue.default('<unk>'),
-  eos_token: tokenValue.default('</s>'),
-  pad_token: tokenValue.default('<pad>'),
+  unk_token: tokenValueSchema.default('<unk>'),
+  eos_token: tokenValueSchema.default('</s>'),
+  pad_token: tokenValueSchema.default('<pad>'),
   model_max_length: z.number().optional(),
   separate_vocabs: z.boolean().default(false),
 });
@@ -36,10 +36,10 @@ const vocabSchema = z.record(z.string(), z.number().int().nonnegative());
  * model, pieces missing from vocab.json become `<unk>`, and `</s>` is appended (`A </s>`,
  * `A B </s>` for a pair). Decoding uses the target model, as generation output is target text.
  */
-export class MarianTokenizer {
+export class MarianTokenizer extends LayoutTokenizer {
   readonly vocabSize: number;
   readonly modelMaxLength: number;
-  private readonly special: ResolvedSpecialTokens;
+  protected readonly special: ResolvedSpecialTokens;
   private readonly layout: SpecialTokenLayout;
   private readonly byId: string[];
   private readonly specialSplit: RegExp;
@@ -51,8 +51,9 @@ export class MarianTokenizer {
     private readonly vocab: ReadonlyMap<string, number>,
     private readonly targetVocab: ReadonlyMap<string, number>,
     private readonly config: z.output<typeof configSchema>,
-    private readonly source: string,
+    protected readonly source: string,
   ) {
+    super();
     const names = { unk_token: config.unk_token, eos_token: config.eos_token, pad_token: config.pad_token };
     const ids: Partial<Record<SpecialKey, number>> = {};
     for (const [key, name] of Object.entries(names) as [SpecialKey, string][]) if (vocab.has(name)) ids[key] = vocab.get(name)!;
@@ -67,58 +68,27 @@ export class MarianTokenizer {
     const seq = (id: 'A' | 'B') => ({ Sequence: { id, type_id: 0 } });
     const end = { SpecialToken: { id: eos, type_id: 0 } };
     this.layout = SpecialTokenLayout.fromPostProcessor({ type: 'TemplateProcessing', single: [seq('A'), end], pair: [seq('A'), seq('B'), end] }, (t) => vocab.get(t), source);
-    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    this.specialSplit = new RegExp(`(${[...new Set(Object.values(names))].sort((a, b) => b.length - a.length).map(escape).join('|')})`, 'u');
+    this.specialSplit = new RegExp(`(${[...new Set(Object.values(names))].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})`, 'u');
   }
 
   /** A directory with source.spm, target.spm (source.spm when absent), vocab.json and, optionally, tokenizer_config.json. */
   static async fromPretrained(dir: string): Promise<MarianTokenizer> {
     const file = (name: keyof typeof MARIAN_FILES) => path.join(dir, MARIAN_FILES[name]);
     const configPath = file('config');
-    const config = parse(configSchema, (await exists(configPath)) ? await readJson(configPath) : {}, configPath);
+    const config = parseJsonWith(configSchema, (await exists(configPath)) ? await readJsonFile(configPath) : {}, configPath);
     const sourceModel = await readModel(file('source'));
     const targetModel = (await exists(file('target'))) ? await readModel(file('target')) : sourceModel;
-    const vocab = new Map(Object.entries(parse(vocabSchema, await readJson(file('vocab')), file('vocab'))));
-    const targetVocab = config.separate_vocabs ? new Map(Object.entries(parse(vocabSchema, await readJson(file('targetVocab')), file('targetVocab')))) : vocab;
+    const vocab = new Map(Object.entries(parseJsonWith(vocabSchema, await readJsonFile(file('vocab')), file('vocab'))));
+    const targetVocab = config.separate_vocabs ? new Map(Object.entries(parseJsonWith(vocabSchema, await readJsonFile(file('targetVocab')), file('targetVocab')))) : vocab;
     return new MarianTokenizer(dir, sourceModel, targetModel, vocab, targetVocab, config, file('vocab'));
   }
 
   get modelType(): 'Unigram' {
     return 'Unigram';
   }
-  get padTokenId(): number {
-    return this.special.ids.pad_token!;
-  }
-  get eosTokenId(): number {
-    return this.special.ids.eos_token!;
-  }
-  get unkTokenId(): number {
-    return this.special.ids.unk_token!;
-  }
-  get bosTokenId(): number {
-    return this.requiredId('bos_token');
-  }
-  get clsTokenId(): number {
-    return this.requiredId('cls_token');
-  }
-  get sepTokenId(): number {
-    return this.requiredId('sep_token');
-  }
-  get maskTokenId(): number {
-    return this.requiredId('mask_token');
-  }
   /** Marian's: eos, unk and pad. */
   get specialTokens(): Readonly<Partial<Record<SpecialKey, string>>> {
     return this.special.names;
-  }
-
-  specialTokenId(key: SpecialKey): number | undefined {
-    return this.special.ids[key];
-  }
-
-  requireSpecialTokens(task: TokenizerTask): void {
-    const error = missingSpecialTokens(this.special, REQUIRED_SPECIAL_TOKENS[task], this.source, `the ${task} task`);
-    if (error) throw error;
   }
 
   /** Pieces of a source text (`target`: of a target text), without `</s>`. */
@@ -132,15 +102,8 @@ export class MarianTokenizer {
     });
   }
 
-  encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
-    const batch = this.encodeBatch([text], pair === undefined ? undefined : [pair], options);
-    return { inputIds: batch.inputIds[0], attentionMask: batch.attentionMask[0], tokenTypeIds: batch.tokenTypeIds[0], wordIds: batch.wordIds[0] };
-  }
-
   encodeBatch(texts: string[], pairs?: string[], options: EncodeOptions = {}): BatchEncoding {
-    if (pairs !== undefined && pairs.length !== texts.length) {
-      throw new TokenizerError('TOKENIZER_INVALID_OPTIONS', `encodeBatch: ${texts.length} texts but ${pairs.length} pairs; give one pair per text`);
-    }
+    checkPairCount(texts, pairs);
     return this.encodeRows(texts.map((text, i) => [this.sequence(text, false), pairs === undefined ? undefined : this.sequence(pairs[i], false)]), options);
   }
 
@@ -184,8 +147,7 @@ export class MarianTokenizer {
   }
 
   convertIdsToTokens(ids: number[]): string[] {
-    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocabSize);
-    if (bad !== undefined) throw new TokenizerError('TOKENIZER_INVALID_ID', `token id ${bad} is outside the vocabulary [0, ${this.vocabSize})`);
+    checkTokenIds(ids, this.vocabSize);
     return ids.map((id) => this.byId[id] ?? this.config.unk_token);
   }
 
@@ -202,9 +164,8 @@ export class MarianTokenizer {
       const to = path.join(dir, MARIAN_FILES[name]);
       if (path.resolve(from) !== path.resolve(to) && (await exists(from))) await copyFile(from, to);
     }
-    const text = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-    await writeFile(path.join(dir, MARIAN_FILES.config), text({ tokenizer_class: 'MarianTokenizer', ...this.config, model_max_length: this.modelMaxLength }));
-    await writeFile(path.join(dir, 'special_tokens_map.json'), text(this.special.names));
+    await writeFile(path.join(dir, MARIAN_FILES.config), jsonFileText({ tokenizer_class: 'MarianTokenizer', ...this.config, model_max_length: this.modelMaxLength }));
+    await writeFile(path.join(dir, 'special_tokens_map.json'), jsonFileText(this.special.names));
   }
 
   private sequence(text: string, isTarget: boolean): TokenSequence {
@@ -214,16 +175,12 @@ export class MarianTokenizer {
   }
 
   private encodeRows(rows: [TokenSequence, TokenSequence | undefined][], options: EncodeOptions): BatchEncoding {
-    const resolved = resolveOptions({ ...options, truncation: false }, this.modelMaxLength);
-    const isTruncating = options.truncation ?? options.maxLength !== undefined;
-    const built = rows.map(([a, b]) => this.layout.build(a, b, isTruncating ? resolved.maxLength : undefined));
-    return padBatch(built, { cls: -1, sep: -1, pad: this.padTokenId }, resolved);
-  }
-
-  private requiredId(key: SpecialKey): number {
-    const error = missingSpecialTokens(this.special, [key], this.source, `${key.replace('_token', '')} token id`);
-    if (error) throw error;
-    return this.special.ids[key]!;
+    const { resolved, maxLength } = resolveLayoutOptions(options, this.modelMaxLength);
+    return padLaidOutRows(
+      rows.map(([a, b]) => this.layout.build(a, b, maxLength)),
+      resolved,
+      () => this.padTokenId,
+    );
   }
 }
 
@@ -239,24 +196,4 @@ async function readModel(file: string): Promise<UnigramModel> {
     throw new TokenizerError('TOKENIZER_NOT_FOUND', `${file}: cannot read (${(error as Error).message})`, { cause: error });
   }
   return new UnigramModel(readSentencePieceModel(bytes, file), file);
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new TokenizerError('TOKENIZER_NOT_FOUND', `${file}: cannot read (${(error as Error).message})`, { cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new TokenizerError('TOKENIZER_INVALID', `${file}: not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-}
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, source: string): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new TokenizerError('TOKENIZER_INVALID', `${source}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
 }
