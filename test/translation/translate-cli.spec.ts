@@ -83,6 +83,36 @@ describe('tunefleet translate', () => {
     expect(free['eval_loss']).toBeCloseTo(teacher['eval_loss']!, 5);
   }, 180_000);
 
+  it('evaluate scores generated translations of aligned files or JSONL; predict translates like translate', async () => {
+    const targets = ['Zwei junge Typen schauen auf ihre Hände .', 'Ein Mann steht auf einer Leiter .', 'Zwei Männer bereiten Essen zu .'];
+    const sources = SOURCES.filter((line) => line !== '');
+    await writeFile(join(work, 'eval.en'), `${sources.join('\n')}\n`);
+    await writeFile(join(work, 'eval.de'), `${targets.join('\n')}\n`);
+    await writeFile(join(work, 'eval.jsonl'), `${sources.map((en, i) => JSON.stringify({ translation: { en, de: targets[i] } })).join('\n')}\n`);
+    const evaluate = async (...extra: string[]) => {
+      const run = await tunefleet(['evaluate', '--model', marian, '--backend', 'cpu', '--generation-max-length', '6', '--generation-num-beams', '2', ...extra]);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as Record<string, number>;
+    };
+    const aligned = await evaluate('--file', join(work, 'eval.en'), '--target-file', join(work, 'eval.de'));
+    expect(Object.keys(aligned)).toEqual(expect.arrayContaining(['eval_loss', 'eval_bleu', 'eval_chrf', 'eval_gen_len']));
+    expect(Number.isFinite(aligned['eval_loss'])).toBe(true);
+    const jsonl = await evaluate('--file', join(work, 'eval.jsonl'), '--source-lang', 'en', '--target-lang', 'de');
+    for (const key of ['eval_loss', 'eval_bleu', 'eval_chrf', 'eval_gen_len']) expect(jsonl[key]).toBeCloseTo(aligned[key]!, 6);
+    // Generated, not teacher-forced: --generation-max-length 6 leaves at most 5 new tokens.
+    expect(aligned['eval_gen_len']).toBeLessThanOrEqual(5);
+    const missing = await tunefleet(['evaluate', '--model', marian, '--file', join(work, 'eval.jsonl'), '--source-lang', 'en', '--backend', 'cpu']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('give --target-file');
+    expect(missing.stderr).toContain('--target-lang');
+    const predicted = join(work, 'predicted.jsonl');
+    const run = await tunefleet(['predict', '--model', marian, '--input', input, '--output', predicted, '--batch-size', '3', '--backend', 'cpu', '--generation-max-length', '6', '--generation-num-beams', '2']);
+    expect(run.code, run.stderr).toBe(0);
+    const translated = join(work, 'translated.jsonl');
+    expect((await tunefleet(['translate', '--model', marian, '--input', input, '--output', translated, '--batch-size', '3', '--backend', 'cpu', '--max-new-tokens', '5', '--num-beams', '2'])).code).toBe(0);
+    expect(await readFile(predicted, 'utf8')).toBe(await readFile(translated, 'utf8'));
+  }, 180_000);
+
   it('refuses a model that is not an encoder-decoder, and a bad flag, by name', async () => {
     const gpt2 = join(work, 'gpt2');
     expect((await tunefleet(['init-model', '--arch', 'gpt2', '--preset', 'tiny', '--vocab', TOKENIZER, '--output', gpt2])).code).toBe(0);

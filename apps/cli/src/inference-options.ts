@@ -1,4 +1,5 @@
 import { fieldIssues, RunArgumentsSchema, RunSpecError } from '@tunefleet/run';
+import { TrainingArgumentsSchema } from '@tunefleet/trainer';
 import { z } from 'zod';
 import { ProcessOptionsSchema } from './process-options.ts';
 import { optionValuesToKeys } from './schema-flags.ts';
@@ -17,7 +18,20 @@ export const InferenceOptionsSchema = RunArgumentsSchema.pick({
   group_column: true,
   long_text_strategy: true,
   stride: true,
-}).extend(ProcessOptionsSchema.shape);
+  source_lang: true,
+  target_lang: true,
+  source_prefix: true,
+  max_source_length: true,
+  max_target_length: true,
+})
+  .extend({
+    // Translation models: --file holds the sources, this file the reference translations (or --file is run_translation's JSONL).
+    target_file: RunArgumentsSchema.shape.target_file.describe('translation: reference translations, line i translating line i of --file (.gz too); without it --file is JSONL read with --source-lang/--target-lang'),
+    // Seq2SeqTrainingArguments' names; unset: the model's generation_config.json.
+    generation_max_length: TrainingArgumentsSchema.shape.generation_max_length.describe("translation: max_length of generated translations, the decoder start token counted (default: the model's generation config)"),
+    generation_num_beams: TrainingArgumentsSchema.shape.generation_num_beams.describe("translation: beams of beam search, 1 = greedy (default: the model's generation config)"),
+  })
+  .extend(ProcessOptionsSchema.shape);
 
 export type InferenceOptions = Readonly<z.output<typeof InferenceOptionsSchema>>;
 
@@ -51,10 +65,22 @@ export function parseInspectDataOptions(values: Record<string, unknown>): Inspec
 
 /** The flags of evaluate/predict that are schema fields; `predict` has no labels. */
 export const EVALUATE_FLAG_KEYS = Object.keys(InferenceOptionsSchema.shape);
-export const PREDICT_FLAG_KEYS = EVALUATE_FLAG_KEYS.filter((key) => key !== 'label_column' && key !== 'group_column');
+const EVALUATE_ONLY = new Set(['label_column', 'group_column', 'target_file', 'target_lang', 'max_target_length']);
+export const PREDICT_FLAG_KEYS = EVALUATE_FLAG_KEYS.filter((key) => !EVALUATE_ONLY.has(key));
 
 /** `compare`: evaluate's fields without the one model (it takes two `--model` flags). */
-export const CompareOptionsSchema = InferenceOptionsSchema.omit({ model_name_or_path: true });
+export const CompareOptionsSchema = InferenceOptionsSchema.omit({
+  model_name_or_path: true,
+  // compare scores sequence-classification models only
+  source_lang: true,
+  target_lang: true,
+  source_prefix: true,
+  max_source_length: true,
+  max_target_length: true,
+  target_file: true,
+  generation_max_length: true,
+  generation_num_beams: true,
+});
 export type CompareOptions = Readonly<z.output<typeof CompareOptionsSchema>>;
 export const COMPARE_FLAG_KEYS = Object.keys(CompareOptionsSchema.shape);
 

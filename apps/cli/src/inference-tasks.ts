@@ -12,7 +12,7 @@ import {
   type OffsetWord,
   type TaggedSentence,
 } from '@tunefleet/data';
-import { readModelConfig, taskOfArchitecture, type ModelTask } from '@tunefleet/model';
+import { readModelConfig, seq2seqModelTypeOfArchitecture, taskOfArchitecture, type ModelTask, type Seq2SeqTask } from '@tunefleet/model';
 import { documentMetrics, longTextOptions } from '@tunefleet/run';
 import { argmaxLastAxis, entityComputeMetrics, extractEntities } from '@tunefleet/trainer';
 import { resolveModelArgument } from './hub-model.ts';
@@ -20,10 +20,11 @@ import type { InferenceOptions } from './inference-options.ts';
 import { inferenceTrainer, loadModelDirectory } from './inference.ts';
 
 /** The head of a model directory (or hub id), from config.json's architectures; undefined when unknown. */
-export async function modelTaskOf(nameOrDir: string): Promise<ModelTask | undefined> {
+export async function modelTaskOf(nameOrDir: string): Promise<ModelTask | Seq2SeqTask | undefined> {
   const config = await readModelConfig(join(await resolveModelArgument(nameOrDir), 'config.json'));
   const architecture = config.architectures?.[0];
-  return architecture === undefined ? undefined : taskOfArchitecture(architecture)?.task;
+  if (architecture === undefined) return undefined;
+  return taskOfArchitecture(architecture)?.task ?? (seq2seqModelTypeOfArchitecture(architecture) === undefined ? undefined : 'translation');
 }
 
 const CONLL_EXTENSIONS = new Set(['.conll', '.conllu', '.iob', '.bio', '.annotated']);

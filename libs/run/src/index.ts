@@ -37,9 +37,13 @@ export { documentMetrics, loadJobInputs, loadRunInputs, longTextOptions, type Ru
 export { isChatFile, loadCausalLmInputs, resolveBlockSize } from './causal-lm-inputs.ts';
 export {
   loadTranslationInputs,
+  readDecoderStartTokenId,
+  readTranslationSet,
+  translationEvaluation,
   translationIssues,
   translationSources,
   type GenerateTranslations,
+  type TranslationReadOptions,
   type TranslationRunInputs,
   type TranslationSource,
 } from './translation-inputs.ts';

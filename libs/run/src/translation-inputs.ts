@@ -13,7 +13,15 @@ import {
 } from '@tunefleet/data';
 import { EncoderDecoderModel, generateSeq2Seq, loadPretrained, readGenerationConfig, type GenerationConfig } from '@tunefleet/model';
 import type { PretrainedTokenizer } from '@tunefleet/tokenizer';
-import { argmaxLogits, evaluateGenerated, translationComputeMetrics, type GenerationMetrics, type TrainingArguments, type TranslationMetrics } from '@tunefleet/trainer';
+import {
+  argmaxLogits,
+  evaluateGenerated,
+  translationComputeMetrics,
+  type GenerationMetrics,
+  type TrainingArguments,
+  type TranslationMetrics,
+  type TranslationMetricsOptions,
+} from '@tunefleet/trainer';
 import { flagOf } from './field-flags.ts';
 import { RunArgumentsSchema, type RunArguments } from './run-arguments.ts';
 import { RunSpecError, type RunSpecIssue } from './run-spec-error.ts';
@@ -98,45 +106,17 @@ export function translationSources(run: RunArguments): { train: TranslationSourc
 export async function loadTranslationInputs(run: RunArguments, tokenizer: PretrainedTokenizer, seed: number, log: (line: string) => void): Promise<TranslationRunInputs> {
   const sources = translationSources(run);
   const decoderStartTokenId = (await readDecoderStartTokenId(run.model_name_or_path)) ?? tokenizer.padTokenId;
-  const encode = textEncoderOf(tokenizer);
-  // The target side where the tokenizer has one (Marian's target.spm; T5's is its one model).
-  const encodeTarget = 'encodeTargetBatch' in tokenizer ? targetTextEncoderOf(tokenizer) : undefined;
-  const read = async (source: TranslationSource): Promise<Seq2SeqDataset> => {
-    const set = await readPairs(source, run.skip_bad_rows);
-    const name = pairSetName(set);
-    if (set.badRows.length > 0) log(`${name}: skipped ${set.badRows.length} bad rows`);
-    const encoded = encodeTranslationPairs(set, encode, {
-      maxSourceLength: run.max_source_length,
-      maxTargetLength: run.max_target_length,
-      onLongTarget: run.on_long_target,
-      ...(run.source_prefix === undefined ? {} : { sourcePrefix: run.source_prefix }),
-      ...(encodeTarget === undefined ? {} : { encodeTarget }),
-      padId: tokenizer.padTokenId,
-      decoderStartTokenId,
-    });
-    const truncated = [
-      encoded.truncatedSources > 0 ? `${encoded.truncatedSources} sources truncated to max_source_length ${run.max_source_length}` : '',
-      encoded.truncatedTargets > 0 ? `${encoded.truncatedTargets} targets truncated to max_target_length ${run.max_target_length}` : '',
-    ].filter((part) => part !== '');
-    log(`${name}: ${set.pairs.length} pairs${truncated.length > 0 ? `; ${truncated.join(', ')}` : ''}`);
-    return encoded.dataset;
-  };
+  const read = (source: TranslationSource) => readTranslationSet(source, tokenizer, { ...run, decoderStartTokenId }, log);
   const trainSet = await read(sources.train);
   const evalSet = sources.validation ? await read(sources.validation) : undefined;
   const { model, config } = await loadPretrained(run.model_name_or_path, { task: 'translation', seed, log });
-  const metricsOptions = { decode: (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true }), padTokenId: tokenizer.padTokenId };
-  const generation = await readGenerationConfig(run.model_name_or_path, config as Parameters<typeof readGenerationConfig>[1]);
-  // Seq2SeqTrainer's predict_with_generate: translate each evaluation batch, score BLEU / chrF / gen_len on that.
-  const generationMetrics: GenerationMetrics = (dataset, batchSize, args) => ({
-    ...evaluateGenerated(dataset.batches({ epoch: 0, batchSize, shuffle: false, seed, dropLast: false }) as Iterable<Seq2SeqBatch>, generatorOf(model, generation, args), metricsOptions),
-  });
+  const evaluation = await translationEvaluation(model, tokenizer, run.model_name_or_path, config, seed);
+  const metricsOptions = translationMetricsOptions(tokenizer);
   const inputs: TranslationRunInputs = {
     model,
     tokenizer,
     trainSet,
-    computeMetrics: translationComputeMetrics(metricsOptions),
-    preprocessLogitsForMetrics: argmaxLogits(),
-    generationMetrics,
+    ...evaluation,
     ...(evalSet
       ? {
           evalSet,
@@ -148,14 +128,65 @@ export async function loadTranslationInputs(run: RunArguments, tokenizer: Pretra
   return inputs;
 }
 
-function readPairs(source: TranslationSource, skipBadRows: boolean): Promise<TranslationPairSet> {
-  return source.kind === 'aligned'
-    ? readParallelFiles(source.sourceFile, source.targetFile, { skipBadRows })
-    : readTranslationJsonl(source.file, { sourceLang: source.sourceLang, targetLang: source.targetLang, skipBadRows });
+/** The fields of a run that reading one split of translation pairs needs. */
+export type TranslationReadOptions = Pick<RunArguments, 'max_source_length' | 'max_target_length' | 'on_long_target' | 'source_prefix' | 'skip_bad_rows'> & {
+  readonly decoderStartTokenId: number;
+};
+
+/**
+ * One split of pairs, encoded: sources prefixed and truncated to max_source_length, targets through
+ * the tokenizer's target side (Marian's target.spm) and truncated or refused (on_long_target), the
+ * truncation counted in the log.
+ */
+export async function readTranslationSet(source: TranslationSource, tokenizer: PretrainedTokenizer, options: TranslationReadOptions, log: (line: string) => void): Promise<Seq2SeqDataset> {
+  const set = await readPairs(source, options.skip_bad_rows);
+  const name = pairSetName(set);
+  if (set.badRows.length > 0) log(`${name}: skipped ${set.badRows.length} bad rows`);
+  // The target side where the tokenizer has one (Marian's target.spm; T5's is its one model).
+  const encodeTarget = 'encodeTargetBatch' in tokenizer ? targetTextEncoderOf(tokenizer) : undefined;
+  const encoded = encodeTranslationPairs(set, textEncoderOf(tokenizer), {
+    maxSourceLength: options.max_source_length,
+    maxTargetLength: options.max_target_length,
+    onLongTarget: options.on_long_target,
+    ...(options.source_prefix === undefined ? {} : { sourcePrefix: options.source_prefix }),
+    ...(encodeTarget === undefined ? {} : { encodeTarget }),
+    padId: tokenizer.padTokenId,
+    decoderStartTokenId: options.decoderStartTokenId,
+  });
+  const truncated = [
+    encoded.truncatedSources > 0 ? `${encoded.truncatedSources} sources truncated to max_source_length ${options.max_source_length}` : '',
+    encoded.truncatedTargets > 0 ? `${encoded.truncatedTargets} targets truncated to max_target_length ${options.max_target_length}` : '',
+  ].filter((part) => part !== '');
+  log(`${name}: ${set.pairs.length} pairs${truncated.length > 0 ? `; ${truncated.join(', ')}` : ''}`);
+  return encoded.dataset;
+}
+
+function translationMetricsOptions(tokenizer: PretrainedTokenizer): TranslationMetricsOptions {
+  return { decode: (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true }), padTokenId: tokenizer.padTokenId };
+}
+
+/**
+ * A translation model's evaluation: BLEU / chrF / gen_len of the teacher-forced argmax (each batch
+ * reduced to its argmax ids) or, with predict_with_generate, of translations generated with the
+ * model's generation_config.json (Seq2SeqTrainer's), for `tunefleet train` and `evaluate`.
+ */
+export async function translationEvaluation(
+  model: unknown,
+  tokenizer: PretrainedTokenizer,
+  modelDir: string,
+  config: unknown,
+  seed: number,
+): Promise<Pick<RunInputs, 'computeMetrics' | 'preprocessLogitsForMetrics' | 'generationMetrics'>> {
+  const metricsOptions = translationMetricsOptions(tokenizer);
+  const generation = await readGenerationConfig(modelDir, config as Parameters<typeof readGenerationConfig>[1]);
+  const generationMetrics: GenerationMetrics = (dataset, batchSize, args) => ({
+    ...evaluateGenerated(dataset.batches({ epoch: 0, batchSize, shuffle: false, seed, dropLast: false }) as Iterable<Seq2SeqBatch>, generatorOf(model, generation, args), metricsOptions),
+  });
+  return { computeMetrics: translationComputeMetrics(metricsOptions), preprocessLogitsForMetrics: argmaxLogits(), generationMetrics };
 }
 
 /** config.json's decoder_start_token_id (Marian: its pad id), or undefined without one. */
-async function readDecoderStartTokenId(modelDir: string): Promise<number | undefined> {
+export async function readDecoderStartTokenId(modelDir: string): Promise<number | undefined> {
   try {
     const config = JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as { decoder_start_token_id?: unknown };
     return typeof config.decoder_start_token_id === 'number' ? config.decoder_start_token_id : undefined;
@@ -163,6 +194,13 @@ async function readDecoderStartTokenId(modelDir: string): Promise<number | undef
     return undefined; // no or unreadable config: loadPretrained reports it with the file's name
   }
 }
+
+function readPairs(source: TranslationSource, skipBadRows: boolean): Promise<TranslationPairSet> {
+  return source.kind === 'aligned'
+    ? readParallelFiles(source.sourceFile, source.targetFile, { skipBadRows })
+    : readTranslationJsonl(source.file, { sourceLang: source.sourceLang, targetLang: source.targetLang, skipBadRows });
+}
+
 
 /**
  * One generate call per evaluation batch: its sources without their padding, the model's

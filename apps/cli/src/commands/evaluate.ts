@@ -24,6 +24,12 @@ export async function runEvaluate(options: EvaluateOptions): Promise<number> {
   // Token classification (entity F1 per type) and long texts (windows averaged per text): issue 13.
   const task = await modelTaskOf(options.model_name_or_path);
   if (task === 'token-classification') return evaluateTokenClassification(options);
+  if (task === 'translation') {
+    const { evaluateTranslation } = await import('../translation-tasks.ts');
+    const metrics = await evaluateTranslation(options);
+    process.stdout.write(`${JSON.stringify({ file: options.file, ...metrics }, null, 2)}\n`);
+    return 0;
+  }
   if (task === 'sequence-classification' && options.long_text_strategy !== 'head') return evaluateLongTexts(options);
   const scored = await scoreModel(options.model_name_or_path, options.file, options);
   const output: Record<string, unknown> = { file: options.file, examples: scored.examples.length, ...scored.metrics };

@@ -18,8 +18,13 @@ const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.json']);
 
 /** `tunefleet predict`: one JSON object per input row with label, score and logits. */
 export async function runPredict(options: PredictOptions): Promise<number> {
-  await startBackend(options);
   const modelTask = await modelTaskOf(options.model_name_or_path);
+  if (modelTask === 'translation') {
+    // translate starts the backend itself
+    const { predictTranslation } = await import('../translation-tasks.ts');
+    return predictTranslation(options);
+  }
+  await startBackend(options);
   if (modelTask === 'token-classification') return predictTokenClassification(options);
   if (modelTask === 'sequence-classification' && options.long_text_strategy !== 'head') return predictLongTexts(options, () => readInput(options));
   const { model, tokenizer, labelMap, task } = await loadModelDirectory(options.model_name_or_path);
